@@ -1,0 +1,13 @@
+// fachadapter: the command-line client of fachadapterd. See docs/cli.md.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return fachadapter::cli::RunCli(args, std::getenv("FACHADAPTER_TARGET"), std::cout, std::cerr);
+}
