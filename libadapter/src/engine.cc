@@ -1,1 +1,858 @@
-// Being written: see git log.
+// The engine turns API requests on mapped entities into connector requests on raw entities and
+// back. Its rules, in one place:
+//  - Filters are validated and typed against the entity first (unknown field, wrong type and
+//    malformed expressions never reach a back end).
+//  - Top-level AND terms whose conversions keep their meaning on raw values are pushed down;
+//    the rest is evaluated here on converted records (mapping_internal.h decides per field).
+//  - Paging is keyset paging on raw sort keys with the raw key as tie-breaker, so tokens work
+//    whatever the mapping and stay correct under concurrent inserts.
+#include "fachadapter/engine.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "fachadapter/filter_evaluator.h"
+#include "fachadapter/values.h"
+#include "mapping_internal.h"
+#include "page_token_internal.h"
+#include "source_internal.h"
+
+namespace fachadapter {
+
+namespace cv1 = connector::v1;
+
+namespace {
+
+constexpr int kMaxFilterDepth = 64;
+constexpr int kMaxFilterTerms = 1000;
+
+Status UnknownEntity(const std::string& name) {
+  return NotFound("entity '" + name + "' does not exist; ListEntities shows the entities served",
+                  "UNKNOWN_ENTITY", "entity");
+}
+
+// A raw field condition.
+v1::Filter RawCond(const std::string& field, v1::Operator op, const v1::Value* value = nullptr) {
+  v1::Filter f;
+  auto* c = f.mutable_field();
+  c->set_field(field);
+  c->set_op(op);
+  if (value) *c->mutable_value() = *value;
+  return f;
+}
+
+v1::Filter AndOf(std::vector<v1::Filter> parts) {
+  if (parts.size() == 1) return std::move(parts[0]);
+  v1::Filter f;
+  for (auto& p : parts) *f.mutable_and_()->add_filters() = std::move(p);
+  return f;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : md) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string DeterministicBytes(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream sos(&out);
+  google::protobuf::io::CodedOutputStream cos(&sos);
+  cos.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&cos);
+  cos.Trim();
+  return out;
+}
+
+}  // namespace
+
+// One API entity over one raw entity.
+struct EntityRuntime {
+  EntityConfig cfg;
+  const Source* source = nullptr;
+  cv1::RawEntity raw;
+  std::vector<FieldMapping> fields;        // API order
+  std::map<std::string, int> by_name;      // API name -> index
+  std::map<std::string, int> by_raw;       // raw name -> index
+  std::vector<int> key;                    // indices of key fields
+  v1::Capabilities caps;
+  v1::EntitySchema schema;
+  std::vector<std::string> api_names;      // all API field names, API order
+
+  int Find(const std::string& name) const {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? -1 : it->second;
+  }
+  // Connector errors name raw fields; clients know API fields.
+  Status Translate(Status s) const {
+    if (s.ok() || s.field().empty()) return s;
+    auto it = by_raw.find(s.field());
+    return it == by_raw.end() ? s : s.WithField(fields[it->second].name());
+  }
+};
+
+struct Engine::Impl {
+  Config config;
+  std::vector<std::unique_ptr<Source>> sources;
+  std::map<std::string, EntityRuntime> entities;
+
+  const EntityRuntime* Entity(const std::string& name) const {
+    auto it = entities.find(name);
+    return it == entities.end() ? nullptr : &it->second;
+  }
+
+  Status CheckOperation(const EntityRuntime& e, bool allowed, const char* op) const {
+    if (allowed) return Status::OK();
+    return Status(StatusCode::kUnimplemented,
+                  std::string("entity '") + e.cfg.name + "' does not support " + op +
+                      " (see its capabilities in DescribeEntity)",
+                  "OPERATION_NOT_SUPPORTED", "entity");
+  }
+
+  // Validates an API filter and coerces its values to the field types.
+  Status Normalize(const EntityRuntime& e, const v1::Filter& in, v1::Filter* out, int depth,
+                   int* terms) const {
+    if (depth > kMaxFilterDepth) {
+      return InvalidArgument("filter is nested deeper than 64 levels", "INVALID_FILTER", "filter");
+    }
+    if (++*terms > kMaxFilterTerms) {
+      return InvalidArgument("filter has more than 1000 terms", "INVALID_FILTER", "filter");
+    }
+    switch (in.kind_case()) {
+      case v1::Filter::kField: {
+        const auto& c = in.field();
+        int idx = e.Find(c.field());
+        if (idx < 0) {
+          return InvalidArgument("unknown field '" + c.field() + "' in filter on entity '" +
+                                     e.cfg.name + "'",
+                                 "UNKNOWN_FIELD", c.field());
+        }
+        const FieldMapping& f = e.fields[idx];
+        auto* oc = out->mutable_field();
+        oc->set_field(c.field());
+        oc->set_op(c.op());
+        switch (c.op()) {
+          case v1::OPERATOR_IS_NULL:
+          case v1::OPERATOR_IS_NOT_NULL:
+            return Status::OK();
+          case v1::OPERATOR_IN:
+            if (c.values().empty()) {
+              return InvalidArgument("'in' on field '" + c.field() + "' needs at least one value",
+                                     "INVALID_FILTER", c.field());
+            }
+            for (const auto& v : c.values()) {
+              if (IsNull(v)) {
+                return InvalidArgument("'in' on field '" + c.field() + "' cannot hold NULL; use is_null",
+                                       "INVALID_FILTER", c.field());
+              }
+              FA_RETURN_IF_ERROR(CoerceToType(v, f.type(), c.field(), oc->add_values()));
+            }
+            return Status::OK();
+          case v1::OPERATOR_PREFIX:
+          case v1::OPERATOR_LIKE:
+            if (f.type() != v1::FIELD_TYPE_STRING) {
+              return InvalidArgument(std::string(c.op() == v1::OPERATOR_LIKE ? "'like'" : "'prefix'") +
+                                         " needs a string field; '" + c.field() + "' is " +
+                                         FieldTypeName(f.type()),
+                                     "INVALID_FILTER", c.field());
+            }
+            [[fallthrough]];
+          case v1::OPERATOR_EQ:
+          case v1::OPERATOR_NE:
+          case v1::OPERATOR_LT:
+          case v1::OPERATOR_LE:
+          case v1::OPERATOR_GT:
+          case v1::OPERATOR_GE:
+            if (IsNull(c.value())) {
+              return InvalidArgument("comparison on field '" + c.field() +
+                                         "' needs a value; to test for NULL use is_null",
+                                     "INVALID_FILTER", c.field());
+            }
+            return CoerceToType(c.value(), f.type(), c.field(), oc->mutable_value());
+          default:
+            return InvalidArgument("filter on field '" + c.field() + "' has no valid operator",
+                                   "INVALID_FILTER", c.field());
+        }
+      }
+      case v1::Filter::kAnd:
+      case v1::Filter::kOr: {
+        const auto& list = in.kind_case() == v1::Filter::kAnd ? in.and_() : in.or_();
+        if (list.filters().empty()) {
+          return InvalidArgument("empty 'and'/'or' in filter", "INVALID_FILTER", "filter");
+        }
+        auto* ol = in.kind_case() == v1::Filter::kAnd ? out->mutable_and_() : out->mutable_or_();
+        for (const auto& child : list.filters()) {
+          FA_RETURN_IF_ERROR(Normalize(e, child, ol->add_filters(), depth + 1, terms));
+        }
+        return Status::OK();
+      }
+      case v1::Filter::kNot:
+        return Normalize(e, in.not_(), out->mutable_not_(), depth + 1, terms);
+      default:
+        return InvalidArgument("empty filter expression", "INVALID_FILTER", "filter");
+    }
+  }
+
+  // Maps a normalized API filter term to raw space; false if it must stay with the core.
+  bool ToRaw(const EntityRuntime& e, const v1::Filter& in, v1::Filter* out, bool under_not) const {
+    switch (in.kind_case()) {
+      case v1::Filter::kField: {
+        const auto& c = in.field();
+        const FieldMapping& f = e.fields[e.Find(c.field())];
+        if (!f.CanPushDown(c.op())) return false;
+        if (under_not && !f.CanPushDown(v1::OPERATOR_NE)) return false;
+        auto* oc = out->mutable_field();
+        oc->set_field(f.raw_name());
+        oc->set_op(c.op());
+        if (c.has_value() && !f.ToRaw(c.value(), oc->mutable_value()).ok()) return false;
+        for (const auto& v : c.values()) {
+          if (!f.ToRaw(v, oc->add_values()).ok()) return false;
+        }
+        return true;
+      }
+      case v1::Filter::kAnd:
+      case v1::Filter::kOr: {
+        const auto& list = in.kind_case() == v1::Filter::kAnd ? in.and_() : in.or_();
+        auto* ol = in.kind_case() == v1::Filter::kAnd ? out->mutable_and_() : out->mutable_or_();
+        for (const auto& child : list.filters()) {
+          if (!ToRaw(e, child, ol->add_filters(), under_not)) return false;
+        }
+        return true;
+      }
+      case v1::Filter::kNot: return ToRaw(e, in.not_(), out->mutable_not_(), true);
+      default: return false;
+    }
+  }
+
+  struct Plan {
+    const EntityRuntime* e = nullptr;
+    std::vector<int> projection;               // API field indices to return
+    std::vector<cv1::SortKey> order;           // raw sort keys incl. key tie-breaker
+    std::vector<v1::Filter> pushed;            // raw filter terms
+    v1::Filter residual;                       // API filter terms (and), may be empty
+    std::vector<int> needed;                   // API fields to convert per row
+    uint64_t fingerprint = 0;
+  };
+
+  Status MakePlan(const EntityRuntime& e, const v1::Filter& filter,
+                  const google::protobuf::RepeatedPtrField<std::string>& fields,
+                  const google::protobuf::RepeatedPtrField<v1::OrderBy>& order_by, Plan* plan) const {
+    plan->e = &e;
+    if (fields.empty()) {
+      for (size_t i = 0; i < e.fields.size(); ++i) plan->projection.push_back(static_cast<int>(i));
+    } else {
+      for (const auto& name : fields) {
+        int idx = e.Find(name);
+        if (idx < 0) {
+          return InvalidArgument("unknown field '" + name + "' in projection of entity '" + e.cfg.name + "'",
+                                 "UNKNOWN_FIELD", name);
+        }
+        plan->projection.push_back(idx);
+      }
+    }
+    std::string fp = e.cfg.name;
+    std::set<int> sorted;
+    for (const auto& o : order_by) {
+      int idx = e.Find(o.field());
+      if (idx < 0) {
+        return InvalidArgument("unknown field '" + o.field() + "' in order_by of entity '" + e.cfg.name + "'",
+                               "UNKNOWN_FIELD", o.field());
+      }
+      if (!e.fields[idx].sortable()) {
+        return InvalidArgument("field '" + o.field() + "' cannot be sorted on: its legacy format does not keep order",
+                               "FIELD_NOT_SORTABLE", o.field());
+      }
+      if (!sorted.insert(idx).second) continue;
+      cv1::SortKey k;
+      k.set_field(e.fields[idx].raw_name());
+      k.set_descending(o.descending());
+      plan->order.push_back(k);
+      fp += "|o" + o.field() + (o.descending() ? "-" : "+");
+    }
+    for (int k : e.key) {
+      if (sorted.count(k)) continue;
+      cv1::SortKey sk;
+      sk.set_field(e.fields[k].raw_name());
+      plan->order.push_back(sk);
+    }
+    if (filter.kind_case() != v1::Filter::KIND_NOT_SET) {
+      v1::Filter norm;
+      int terms = 0;
+      FA_RETURN_IF_ERROR(Normalize(e, filter, &norm, 0, &terms));
+      std::vector<const v1::Filter*> conj;
+      if (norm.has_and_()) {
+        for (const auto& c : norm.and_().filters()) conj.push_back(&c);
+      } else {
+        conj.push_back(&norm);
+      }
+      for (const v1::Filter* c : conj) {
+        v1::Filter raw;
+        if (ToRaw(e, *c, &raw, false)) {
+          plan->pushed.push_back(std::move(raw));
+        } else {
+          *plan->residual.mutable_and_()->add_filters() = *c;
+        }
+      }
+      fp += "|f" + DeterministicBytes(norm);
+    }
+    plan->fingerprint = Fnv1a64(fp);
+    std::set<int> needed(plan->projection.begin(), plan->projection.end());
+    if (plan->residual.has_and_()) {
+      std::vector<const v1::Filter*> stack{&plan->residual};
+      while (!stack.empty()) {
+        const v1::Filter* f = stack.back();
+        stack.pop_back();
+        if (f->has_field()) needed.insert(e.Find(f->field().field()));
+        for (const auto& c : f->and_().filters()) stack.push_back(&c);
+        for (const auto& c : f->or_().filters()) stack.push_back(&c);
+        if (f->has_not_()) stack.push_back(&f->not_());
+      }
+    }
+    plan->needed.assign(needed.begin(), needed.end());
+    return Status::OK();
+  }
+
+  // Raw condition "after the position `last`" in the plan's order (NULLs first ascending).
+  Result<v1::Filter> KeysetFilter(const Plan& plan, const std::vector<v1::Value>& last) const {
+    if (last.size() != plan.order.size()) {
+      return InvalidArgument("page token does not fit this query", "INVALID_PAGE_TOKEN", "page_token");
+    }
+    v1::Filter any;
+    for (size_t i = 0; i < plan.order.size(); ++i) {
+      std::vector<v1::Filter> parts;
+      for (size_t j = 0; j < i; ++j) {
+        const auto& k = plan.order[j].field();
+        parts.push_back(IsNull(last[j]) ? RawCond(k, v1::OPERATOR_IS_NULL)
+                                        : RawCond(k, v1::OPERATOR_EQ, &last[j]));
+      }
+      const auto& k = plan.order[i].field();
+      if (!plan.order[i].descending()) {
+        parts.push_back(IsNull(last[i]) ? RawCond(k, v1::OPERATOR_IS_NOT_NULL)
+                                        : RawCond(k, v1::OPERATOR_GT, &last[i]));
+      } else {
+        if (IsNull(last[i])) continue;  // NULLs come last descending: nothing after them here
+        v1::Filter after;
+        *after.mutable_or_()->add_filters() = RawCond(k, v1::OPERATOR_LT, &last[i]);
+        *after.mutable_or_()->add_filters() = RawCond(k, v1::OPERATOR_IS_NULL);
+        parts.push_back(std::move(after));
+      }
+      *any.mutable_or_()->add_filters() = AndOf(std::move(parts));
+    }
+    if (!any.has_or_()) {  // position is past the end
+      return RawCond(plan.order[0].field(), v1::OPERATOR_IS_NULL);  // with the rest: matches nothing
+    }
+    if (any.or_().filters_size() == 1) return v1::Filter(any.or_().filters(0));
+    return any;
+  }
+
+  // Runs a plan, calling `row` for each matching record (API values of all entity fields,
+  // filled for plan.needed; raw sort values; etag). `row` returns false to stop.
+  Status Run(const Plan& plan, const std::string& page_token, int64_t limit, int batch_size,
+             bool with_etag, const CallOptions& options,
+             const std::function<bool(const v1::Record&, std::vector<v1::Value>&&, const std::string&)>& row,
+             bool* more) const {
+    const EntityRuntime& e = *plan.e;
+    cv1::ScanRequest req;
+    req.set_entity(e.raw.name());
+    std::vector<v1::Filter> pushed = plan.pushed;
+    if (!page_token.empty()) {
+      FA_ASSIGN_OR_RETURN(PageToken tok, DecodePageToken(page_token));
+      if (tok.query_fingerprint != plan.fingerprint) {
+        return InvalidArgument("page token belongs to another query (entity, filter and order must stay the same)",
+                               "INVALID_PAGE_TOKEN", "page_token");
+      }
+      FA_ASSIGN_OR_RETURN(v1::Filter ks, KeysetFilter(plan, tok.last_sort_values));
+      pushed.push_back(std::move(ks));
+    }
+    if (!pushed.empty()) *req.mutable_filter() = AndOf(std::move(pushed));
+    // Raw fields to fetch: converted fields, then sort keys.
+    std::vector<std::string> raw_fields;
+    std::map<std::string, int> raw_pos;
+    auto want = [&](const std::string& raw) {
+      if (raw_pos.emplace(raw, static_cast<int>(raw_fields.size())).second) raw_fields.push_back(raw);
+    };
+    for (int i : plan.needed) want(e.fields[i].raw_name());
+    for (const auto& k : plan.order) want(k.field());
+    for (const auto& f : raw_fields) req.add_fields(f);
+    for (const auto& k : plan.order) *req.add_order() = k;
+    const bool exact = !plan.residual.has_and_();
+    if (exact && limit > 0) req.set_limit(limit + 1);  // one more tells whether more follow
+    req.set_batch_size(batch_size);
+    req.set_with_etag(with_etag);
+
+    FilterEvaluator residual;
+    if (!exact) {
+      FA_ASSIGN_OR_RETURN(residual, FilterEvaluator::Compile(plan.residual, e.api_names));
+    }
+    std::vector<int> conv_pos;  // raw position per needed field
+    for (int i : plan.needed) conv_pos.push_back(raw_pos[e.fields[i].raw_name()]);
+    std::vector<int> sort_pos;
+    for (const auto& k : plan.order) sort_pos.push_back(raw_pos[k.field()]);
+
+    FA_ASSIGN_OR_RETURN(auto cursor, e.source->Scan(req, options));
+    v1::Record api;
+    for (size_t i = 0; i < e.fields.size(); ++i) api.add_values();
+    int64_t delivered = 0;
+    *more = false;
+    cv1::ScanBatch batch;
+    while (true) {
+      bool end = false;
+      batch.Clear();
+      FA_RETURN_IF_ERROR(e.Translate(cursor->Next(&batch, &end)));
+      if (end) return Status::OK();
+      if (batch.fields_size() > 0 && batch.fields_size() != static_cast<int>(raw_fields.size())) {
+        return Internal("connector returned other fields than requested");
+      }
+      for (auto& rec : *batch.mutable_batch()->mutable_records()) {
+        if (rec.values_size() < static_cast<int>(raw_fields.size())) {
+          return Internal("connector returned a record with too few values");
+        }
+        for (size_t n = 0; n < plan.needed.size(); ++n) {
+          const FieldMapping& f = e.fields[plan.needed[n]];
+          Status s = f.ToApi(rec.values(conv_pos[n]), api.mutable_values(plan.needed[n]));
+          if (!s.ok()) return s.WithContext("entity '" + e.cfg.name + "'");
+        }
+        if (!exact && !residual.Matches(api)) continue;
+        if (limit > 0 && delivered == limit) {
+          *more = true;
+          return Status::OK();
+        }
+        std::vector<v1::Value> sort_values;
+        sort_values.reserve(sort_pos.size());
+        for (int p : sort_pos) sort_values.push_back(rec.values(p));
+        ++delivered;
+        if (!row(api, std::move(sort_values), rec.etag())) return Status::OK();
+      }
+      if (options.is_cancelled && options.is_cancelled()) {
+        return Status(StatusCode::kCancelled, "the client cancelled the query", "CANCELLED");
+      }
+    }
+  }
+
+  // Converts API key values to a raw filter term list.
+  Status KeyFilter(const EntityRuntime& e, const v1::Key& key, v1::Filter* api_filter,
+                   std::vector<cv1::FieldValue>* raw_key) const {
+    if (e.key.empty()) {
+      return FailedPrecondition("entity '" + e.cfg.name + "' has no key", "NO_KEY", "key");
+    }
+    if (key.values_size() != static_cast<int>(e.key.size())) {
+      std::string names;
+      for (int k : e.key) names += (names.empty() ? "" : ", ") + e.fields[k].name();
+      return InvalidArgument("entity '" + e.cfg.name + "' has " + std::to_string(e.key.size()) +
+                                 " key field(s) (" + names + "), the request gave " +
+                                 std::to_string(key.values_size()) + " value(s)",
+                             "INVALID_KEY", "key");
+    }
+    for (size_t i = 0; i < e.key.size(); ++i) {
+      const FieldMapping& f = e.fields[e.key[i]];
+      if (IsNull(key.values(static_cast<int>(i)))) {
+        return InvalidArgument("key field '" + f.name() + "' cannot be NULL", "INVALID_KEY", f.name());
+      }
+      v1::Value typed;
+      FA_RETURN_IF_ERROR(CoerceToType(key.values(static_cast<int>(i)), f.type(), f.name(), &typed));
+      if (api_filter) {
+        auto* c = api_filter->mutable_and_()->add_filters()->mutable_field();
+        c->set_field(f.name());
+        c->set_op(v1::OPERATOR_EQ);
+        *c->mutable_value() = typed;
+      }
+      if (raw_key) {
+        cv1::FieldValue fv;
+        fv.set_field(f.raw_name());
+        FA_RETURN_IF_ERROR(f.ToRaw(typed, fv.mutable_value()));
+        raw_key->push_back(std::move(fv));
+      }
+    }
+    return Status::OK();
+  }
+
+  // Converts client values to raw field values; `is_update` forbids key changes.
+  Status ValuesToRaw(const EntityRuntime& e, const google::protobuf::Map<std::string, v1::Value>& values,
+                     bool is_update, google::protobuf::RepeatedPtrField<cv1::FieldValue>* out) const {
+    std::vector<std::string> names;
+    for (const auto& [name, v] : values) names.push_back(name);
+    std::sort(names.begin(), names.end());  // deterministic raw order (and request hash)
+    std::set<int> given;
+    for (const auto& name : names) {
+      int idx = e.Find(name);
+      if (idx < 0) {
+        return InvalidArgument("unknown field '" + name + "' for entity '" + e.cfg.name + "'",
+                               "UNKNOWN_FIELD", name);
+      }
+      const FieldMapping& f = e.fields[idx];
+      if (f.config().read_only) {
+        return InvalidArgument("field '" + name + "' is read-only", "FIELD_READ_ONLY", name);
+      }
+      if (is_update && std::find(e.key.begin(), e.key.end(), idx) != e.key.end()) {
+        return InvalidArgument("key field '" + name + "' cannot be changed by Update", "FIELD_READ_ONLY", name);
+      }
+      v1::Value typed;
+      FA_RETURN_IF_ERROR(CoerceToType(values.at(name), f.type(), name, &typed));
+      if (IsNull(typed) && !f.raw().nullable() && !f.has_null_markers()) {
+        return InvalidArgument("field '" + name + "' cannot be NULL", "NULL_NOT_ALLOWED", name);
+      }
+      auto* fv = out->Add();
+      fv->set_field(f.raw_name());
+      FA_RETURN_IF_ERROR(f.ToRaw(typed, fv->mutable_value()));
+      given.insert(idx);
+    }
+    if (!is_update) {
+      // Legacy programs expect their "no value" marker, not NULL, in fields the client left out.
+      for (size_t i = 0; i < e.fields.size(); ++i) {
+        const FieldMapping& f = e.fields[i];
+        if (given.count(static_cast<int>(i)) || f.config().read_only || !f.has_null_markers()) continue;
+        auto* fv = out->Add();
+        fv->set_field(f.raw_name());
+        v1::Value null;
+        null.set_null_value(v1::NULL_VALUE);
+        FA_RETURN_IF_ERROR(f.ToRaw(null, fv->mutable_value()));
+      }
+    }
+    return Status::OK();
+  }
+
+  // Raw record (with raw field names) -> API record of all fields.
+  Status RecordToApi(const EntityRuntime& e, const google::protobuf::RepeatedPtrField<std::string>& raw_fields,
+                     const v1::Record& raw, v1::Record* out) const {
+    std::map<std::string, int> pos;
+    for (int i = 0; i < raw_fields.size(); ++i) pos[raw_fields[i]] = i;
+    out->Clear();
+    for (const auto& f : e.fields) {
+      auto it = pos.find(f.raw_name());
+      v1::Value* v = out->add_values();
+      if (it == pos.end() || it->second >= raw.values_size()) {
+        v->set_null_value(v1::NULL_VALUE);
+        continue;
+      }
+      Status s = f.ToApi(raw.values(it->second), v);
+      if (!s.ok()) return s.WithContext("entity '" + e.cfg.name + "'");
+    }
+    out->set_etag(raw.etag());
+    return Status::OK();
+  }
+
+  Status BuildEntity(const EntityConfig& cfg, const Source* src, const cv1::RawEntity& raw,
+                     EntityRuntime* e) const {
+    const std::string where = config.Where(cfg.location) + ": entity '" + cfg.name + "'";
+    e->cfg = cfg;
+    e->source = src;
+    e->raw = raw;
+    std::map<std::string, const cv1::RawField*> raw_by_name;
+    std::string columns;
+    for (const auto& f : raw.fields()) {
+      raw_by_name[f.name()] = &f;
+      columns += (columns.empty() ? "" : ", ") + f.name();
+    }
+    std::vector<FieldConfig> fields = cfg.fields;
+    if (cfg.all_fields) {
+      for (const auto& f : raw.fields()) {
+        FieldConfig fc;
+        fc.name = f.name();
+        fc.column = f.name();
+        fc.read_only = f.auto_generated();
+        fields.push_back(fc);
+      }
+    }
+    for (const auto& fc : fields) {
+      auto it = raw_by_name.find(fc.column);
+      if (it == raw_by_name.end()) {
+        return InvalidArgument(config.Where(fc.location) + ": field '" + fc.name + "' of entity '" +
+                                   cfg.name + "': table " + raw.name() + " has no column '" + fc.column +
+                                   "' (it has: " + columns + ")",
+                               "INVALID_CONFIG");
+      }
+      auto m = FieldMapping::Create(fc, *it->second);
+      if (!m.ok()) return InvalidArgument(config.Where(fc.location) + ": " + m.status().message(), "INVALID_CONFIG");
+      e->by_name[fc.name] = static_cast<int>(e->fields.size());
+      e->by_raw[fc.column] = static_cast<int>(e->fields.size());
+      e->api_names.push_back(fc.name);
+      e->fields.push_back(std::move(m).value());
+    }
+    if (!cfg.key.empty()) {
+      for (const auto& k : cfg.key) e->key.push_back(e->Find(k));
+    } else {
+      for (const auto& pk : raw.primary_key()) {
+        auto it = e->by_raw.find(pk);
+        if (it == e->by_raw.end()) {
+          return InvalidArgument(where + ": its primary key column " + pk +
+                                     " is not among the exposed fields; expose it or set 'key'",
+                                 "INVALID_CONFIG");
+        }
+        e->key.push_back(it->second);
+      }
+    }
+    for (int k : e->key) {
+      if (!e->fields[k].CanPushDown(v1::OPERATOR_EQ)) {
+        return InvalidArgument(where + ": key field '" + e->fields[k].name() +
+                                   "' has a conversion that cannot be looked up in the back end (e.g. trim); use an unconverted key",
+                               "INVALID_CONFIG");
+      }
+    }
+    const bool has_key = !e->key.empty();
+    std::set<std::string> ops(cfg.operations.begin(), cfg.operations.end());
+    auto allowed = [&](const char* op, bool possible, const char* why) -> Status {
+      if (ops.count(op) && !possible) {
+        return InvalidArgument(where + ": operation '" + op + "' is not possible: " + why, "INVALID_CONFIG");
+      }
+      return Status::OK();
+    };
+    auto set = [&](const char* op, bool possible) {
+      return (cfg.operations.empty() || ops.count(op)) && possible;
+    };
+    FA_RETURN_IF_ERROR(allowed("get", has_key, "the entity has no key"));
+    FA_RETURN_IF_ERROR(allowed("create", raw.writable(), "the raw entity is read-only"));
+    FA_RETURN_IF_ERROR(allowed("update", raw.writable() && has_key, "the raw entity is read-only or has no key"));
+    FA_RETURN_IF_ERROR(allowed("delete", raw.writable() && has_key, "the raw entity is read-only or has no key"));
+    e->caps.set_get(set("get", has_key));
+    e->caps.set_query(set("query", true));
+    e->caps.set_create(set("create", raw.writable()));
+    e->caps.set_update(set("update", raw.writable() && has_key));
+    e->caps.set_delete_(set("delete", raw.writable() && has_key));
+
+    auto& s = e->schema;
+    s.set_name(cfg.name);
+    s.set_description(cfg.description);
+    s.set_source(src->name());
+    *s.mutable_capabilities() = e->caps;
+    for (size_t i = 0; i < e->fields.size(); ++i) {
+      const FieldMapping& f = e->fields[i];
+      auto* fs = s.add_fields();
+      fs->set_name(f.name());
+      fs->set_type(f.type());
+      fs->set_nullable(f.raw().nullable() || f.has_null_markers());
+      bool is_key = std::find(e->key.begin(), e->key.end(), static_cast<int>(i)) != e->key.end();
+      fs->set_key(is_key);
+      fs->set_personal_data(f.config().personal_data);
+      fs->set_read_only(f.config().read_only || f.raw().auto_generated());
+      fs->set_description(f.config().description);
+      fs->set_filterable(true);
+      fs->set_sortable(f.sortable());
+      for (const auto& [r, a] : f.config().codes) fs->add_allowed_values(a);
+    }
+    for (int k : e->key) s.add_key_fields(e->fields[k].name());
+    return Status::OK();
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+const Config& Engine::config() const { return impl_->config; }
+
+Result<std::unique_ptr<Engine>> Engine::Start(const Config& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  std::map<std::string, const Source*> by_name;
+  for (const auto& sc : config.sources) {
+    auto src = Source::Open(sc, config);
+    if (!src.ok()) {
+      Status s = src.status();
+      return Status(s.code() == StatusCode::kInvalidArgument ? s.code() : StatusCode::kFailedPrecondition,
+                    config.Where(sc.location) + ": source '" + sc.name + "' (connector " + sc.connector +
+                        "): " + s.message(),
+                    s.reason());
+    }
+    by_name[sc.name] = src->get();
+    impl->sources.push_back(std::move(src).value());
+  }
+  // One Describe per source, for the tables its entities use.
+  std::map<std::string, std::vector<std::string>> tables;
+  for (const auto& ec : config.entities) tables[ec.source].push_back(ec.table);
+  std::map<std::pair<std::string, std::string>, cv1::RawEntity> raw;
+  for (const auto& [source, names] : tables) {
+    const Source* src = by_name.at(source);
+    cv1::DescribeRequest req;
+    cv1::DescribeResponse resp;
+    Status s = src->Call(FA_METHOD_DESCRIBE, req, &resp, CallOptions{});
+    if (!s.ok()) {
+      const SourceConfig* sc = nullptr;
+      for (const auto& c : config.sources) if (c.name == source) sc = &c;
+      return Status(StatusCode::kFailedPrecondition,
+                    config.Where(sc->location) + ": source '" + source + "': cannot read its catalog: " + s.message(),
+                    s.reason());
+    }
+    for (const auto& r : resp.entities()) raw[{source, r.name()}] = r;
+  }
+  for (const auto& ec : config.entities) {
+    auto it = raw.find({ec.source, ec.table});
+    if (it == raw.end()) {
+      std::string have;
+      for (const auto& [k, r] : raw) {
+        if (k.first == ec.source) have += (have.empty() ? "" : ", ") + k.second;
+      }
+      return InvalidArgument(config.Where(ec.location) + ": entity '" + ec.name + "': source '" + ec.source +
+                                 "' has no table or view '" + ec.table + "' (it has: " + have + ")",
+                             "INVALID_CONFIG");
+    }
+    EntityRuntime e;
+    FA_RETURN_IF_ERROR(impl->BuildEntity(ec, by_name.at(ec.source), it->second, &e));
+    impl->entities.emplace(ec.name, std::move(e));
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::ListEntities(v1::ListEntitiesResponse* out) const {
+  for (const auto& [name, e] : impl_->entities) *out->add_entities() = e.schema;
+  return Status::OK();
+}
+
+Status Engine::DescribeEntity(const v1::DescribeEntityRequest& request, v1::EntitySchema* out) const {
+  const EntityRuntime* e = impl_->Entity(request.entity());
+  if (!e) return UnknownEntity(request.entity());
+  *out = e->schema;
+  return Status::OK();
+}
+
+Status Engine::Get(const v1::GetRequest& request, v1::GetResponse* out, const CallOptions& options) const {
+  const EntityRuntime* e = impl_->Entity(request.entity());
+  if (!e) return UnknownEntity(request.entity());
+  FA_RETURN_IF_ERROR(impl_->CheckOperation(*e, e->caps.get(), "get"));
+  v1::Filter filter;
+  FA_RETURN_IF_ERROR(impl_->KeyFilter(*e, request.key(), &filter, nullptr));
+  Impl::Plan plan;
+  FA_RETURN_IF_ERROR(impl_->MakePlan(*e, filter, request.fields(), {}, &plan));
+  bool found = false, more = false;
+  FA_RETURN_IF_ERROR(impl_->Run(plan, "", 1, 1, true, options,
+      [&](const v1::Record& api, std::vector<v1::Value>&&, const std::string& etag) {
+        for (int i : plan.projection) *out->mutable_record()->add_values() = api.values(i);
+        out->mutable_record()->set_etag(etag);
+        found = true;
+        return false;
+      }, &more));
+  if (!found) {
+    std::string key;
+    for (const auto& v : request.key().values()) key += (key.empty() ? "" : ", ") + ValueToString(v);
+    return NotFound("no " + e->cfg.name + " with key (" + key + ")", "RECORD_NOT_FOUND", "key");
+  }
+  for (int i : plan.projection) out->add_fields(e->fields[i].name());
+  return Status::OK();
+}
+
+Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v1::QueryResponse&)>& emit,
+                     const CallOptions& options) const {
+  const EntityRuntime* e = impl_->Entity(request.entity());
+  if (!e) return UnknownEntity(request.entity());
+  FA_RETURN_IF_ERROR(impl_->CheckOperation(*e, e->caps.query(), "query"));
+  if (request.limit() < 0) return InvalidArgument("limit must not be negative", "INVALID_LIMIT", "limit");
+  if (request.batch_size() < 0) return InvalidArgument("batch_size must not be negative", "INVALID_BATCH_SIZE", "batch_size");
+  const auto& limits = impl_->config.limits;
+  int batch = request.batch_size() == 0 ? limits.default_batch_records
+                                        : std::min(request.batch_size(), limits.max_batch_records);
+  Impl::Plan plan;
+  FA_RETURN_IF_ERROR(impl_->MakePlan(*e, request.filter(), request.fields(), request.order_by(), &plan));
+
+  v1::QueryResponse msg;
+  for (int i : plan.projection) msg.add_fields(e->fields[i].name());
+  bool first = true, gone = false, more = false;
+  std::vector<v1::Value> last;
+  auto flush = [&]() {
+    if (!last.empty()) msg.set_resume_token(EncodePageToken({plan.fingerprint, last}));
+    first = false;
+    if (!emit(msg)) gone = true;
+    msg.Clear();
+  };
+  Status s = impl_->Run(plan, request.page_token(), request.limit(), batch, false, options,
+      [&](const v1::Record& api, std::vector<v1::Value>&& sort_values, const std::string&) {
+        auto* r = msg.mutable_batch()->add_records();
+        for (int i : plan.projection) *r->add_values() = api.values(i);
+        last = std::move(sort_values);
+        if (msg.batch().records_size() >= batch) flush();
+        return !gone;
+      }, &more);
+  FA_RETURN_IF_ERROR(s);
+  if (gone) return Status(StatusCode::kCancelled, "the client went away", "CANCELLED");
+  if (more && !last.empty()) msg.set_next_page_token(EncodePageToken({plan.fingerprint, last}));
+  if (first || msg.batch().records_size() > 0 || !msg.next_page_token().empty()) flush();
+  return Status::OK();
+}
+
+Status Engine::Create(const v1::CreateRequest& request, v1::CreateResponse* out,
+                      const CallOptions& options) const {
+  const EntityRuntime* e = impl_->Entity(request.entity());
+  if (!e) return UnknownEntity(request.entity());
+  FA_RETURN_IF_ERROR(impl_->CheckOperation(*e, e->caps.create(), "create"));
+  if (request.idempotency_key().size() > 200) {
+    return InvalidArgument("idempotency_key is longer than 200 characters", "INVALID_IDEMPOTENCY_KEY",
+                           "idempotency_key");
+  }
+  cv1::InsertRequest req;
+  req.set_entity(e->raw.name());
+  FA_RETURN_IF_ERROR(impl_->ValuesToRaw(*e, request.values(), false, req.mutable_values()));
+  if (!request.idempotency_key().empty()) {
+    req.set_idempotency_key(request.idempotency_key());
+    std::string canon = e->cfg.name;
+    for (const auto& fv : req.values()) canon += '\0' + fv.field() + '\0' + DeterministicBytes(fv.value());
+    req.set_request_hash(Sha256Hex(canon));
+  }
+  cv1::InsertResponse resp;
+  FA_RETURN_IF_ERROR(e->Translate(e->source->Call(FA_METHOD_INSERT, req, &resp, options)));
+  FA_RETURN_IF_ERROR(impl_->RecordToApi(*e, resp.fields(), resp.record(), out->mutable_record()));
+  for (const auto& f : e->fields) out->add_fields(f.name());
+  out->set_replayed(resp.replayed());
+  return Status::OK();
+}
+
+Status Engine::Update(const v1::UpdateRequest& request, v1::UpdateResponse* out,
+                      const CallOptions& options) const {
+  const EntityRuntime* e = impl_->Entity(request.entity());
+  if (!e) return UnknownEntity(request.entity());
+  FA_RETURN_IF_ERROR(impl_->CheckOperation(*e, e->caps.update(), "update"));
+  cv1::UpdateRequest req;
+  req.set_entity(e->raw.name());
+  std::vector<cv1::FieldValue> key;
+  FA_RETURN_IF_ERROR(impl_->KeyFilter(*e, request.key(), nullptr, &key));
+  for (auto& k : key) *req.add_key() = std::move(k);
+  if (request.values().empty()) {
+    return InvalidArgument("update gives no values to change", "NO_VALUES", "values");
+  }
+  FA_RETURN_IF_ERROR(impl_->ValuesToRaw(*e, request.values(), true, req.mutable_values()));
+  req.set_etag(request.etag());
+  cv1::UpdateResponse resp;
+  FA_RETURN_IF_ERROR(e->Translate(e->source->Call(FA_METHOD_UPDATE, req, &resp, options)));
+  FA_RETURN_IF_ERROR(impl_->RecordToApi(*e, resp.fields(), resp.record(), out->mutable_record()));
+  for (const auto& f : e->fields) out->add_fields(f.name());
+  return Status::OK();
+}
+
+Status Engine::Delete(const v1::DeleteRequest& request, v1::DeleteResponse* out,
+                      const CallOptions& options) const {
+  const EntityRuntime* e = impl_->Entity(request.entity());
+  if (!e) return UnknownEntity(request.entity());
+  FA_RETURN_IF_ERROR(impl_->CheckOperation(*e, e->caps.delete_(), "delete"));
+  cv1::DeleteRequest req;
+  req.set_entity(e->raw.name());
+  std::vector<cv1::FieldValue> key;
+  FA_RETURN_IF_ERROR(impl_->KeyFilter(*e, request.key(), nullptr, &key));
+  for (auto& k : key) *req.add_key() = std::move(k);
+  req.set_etag(request.etag());
+  cv1::DeleteResponse resp;
+  return e->Translate(e->source->Call(FA_METHOD_DELETE, req, &resp, options));
+}
+
+std::vector<SourceHealth> Engine::CheckHealth() const {
+  std::vector<SourceHealth> out;
+  for (const auto& src : impl_->sources) {
+    cv1::HealthRequest req;
+    cv1::HealthResponse resp;
+    CallOptions o;
+    o.deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+    Status s = src->Call(FA_METHOD_HEALTH, req, &resp, o);
+    if (!s.ok()) {
+      out.push_back({src->name(), false, s.message()});
+    } else {
+      out.push_back({src->name(), resp.serving(), resp.detail()});
+    }
+  }
+  return out;
+}
+
+}  // namespace fachadapter

@@ -1,0 +1,80 @@
+// The engine: configured sources and entities, and the API operations on them, independent of
+// gRPC. The gRPC service (server.h) is a thin layer over it; integrators can call it directly.
+#ifndef FACHADAPTER_ENGINE_H_
+#define FACHADAPTER_ENGINE_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fachadapter/config.h"
+#include "fachadapter/export.h"
+#include "fachadapter/status.h"
+#include "fachadapter/v1/adapter.pb.h"
+
+namespace fachadapter {
+
+/// Deadline and cancellation of one API call.
+struct CallOptions {
+  /// Returns true once the caller went away; may be empty.
+  std::function<bool()> is_cancelled;
+  /// Absolute deadline; max() for none.
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+};
+
+/// Health of one source.
+struct SourceHealth {
+  std::string source;  ///< Source name.
+  bool serving;        ///< The back end answers.
+  std::string detail;  ///< Why not, if not.
+};
+
+/// Serves the configured entities. Thread-safe: all operations may run concurrently.
+class FACHADAPTER_API Engine {
+ public:
+  /// Loads the connectors, opens every source and checks every entity against the raw schema
+  /// the source reports. Any problem is an error naming the config file and line
+  /// (FAILED_PRECONDITION for back ends and plugins, INVALID_ARGUMENT for the mapping).
+  static Result<std::unique_ptr<Engine>> Start(const Config& config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// The configuration it runs.
+  const Config& config() const;
+
+  /// All entities, sorted by name.
+  Status ListEntities(v1::ListEntitiesResponse* out) const;
+  /// One entity's schema; NOT_FOUND/UNKNOWN_ENTITY if there is none.
+  Status DescribeEntity(const v1::DescribeEntityRequest& request, v1::EntitySchema* out) const;
+  /// Reads one record by key; NOT_FOUND/RECORD_NOT_FOUND if there is none.
+  Status Get(const v1::GetRequest& request, v1::GetResponse* out, const CallOptions& options) const;
+  /// Streams the matching records: `emit` receives each response message and returns false
+  /// when the caller is gone (the scan then stops). Memory stays bounded by one batch.
+  Status Query(const v1::QueryRequest& request,
+               const std::function<bool(v1::QueryResponse&)>& emit,
+               const CallOptions& options) const;
+  /// Creates a record (idempotent by idempotency_key).
+  Status Create(const v1::CreateRequest& request, v1::CreateResponse* out,
+                const CallOptions& options) const;
+  /// Updates a record if its etag matches.
+  Status Update(const v1::UpdateRequest& request, v1::UpdateResponse* out,
+                const CallOptions& options) const;
+  /// Deletes a record if its etag matches.
+  Status Delete(const v1::DeleteRequest& request, v1::DeleteResponse* out,
+                const CallOptions& options) const;
+
+  /// Asks every source whether its back end answers.
+  std::vector<SourceHealth> CheckHealth() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fachadapter
+
+#endif  // FACHADAPTER_ENGINE_H_
