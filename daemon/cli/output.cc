@@ -79,7 +79,7 @@ class TableWriter final : public RecordWriter {
       size_t pad = w < widths_[i] ? widths_[i] - w : 0;
       bool last = i + 1 == cells.size();
       if (i > 0) line += "  ";
-      if (!header && IsNumeric(columns_[i].type)) {
+      if (IsNumeric(columns_[i].type)) {
         line.append(pad, ' ');
         line += cells[i];
       } else {
