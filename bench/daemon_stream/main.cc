@@ -1,0 +1,648 @@
+// bench_daemon_stream: how close does streaming through fachadapterd come to the back end's
+// own speed?
+//
+// Measure A streams every record of the example's main entity (Gewerbebetrieb, all fields)
+// through the real daemon, started as a separate process, to a gRPC client in this process.
+// Measure B, the baseline, fetches the same columns of the same rows of the same SQLite file
+// through the same ODBC driver in this process with bound-column block fetch (column-wise
+// arrays, SQL_ATTR_ROW_ARRAY_SIZE), doing nothing with the values but counting them: the
+// physical limit of that driver. Both run interleaved in one process run so they see the same
+// machine, the same page cache and the same load. The ratio A/B is the figure of merit
+// (issue 2, item 11: at least 0.5). See docs/performance.md.
+//
+// Usage: bench_daemon_stream [--rows N] [--repetitions R] [--batch-size B] [--fetch-rows F]
+//                            [--daemon PATH] [--example-dir DIR] [--db PATH] [--keep]
+// Exit codes: 0 when both measures ran and returned every row (whatever the ratio), 1 on any
+// failure (daemon did not start, wrong row count, ODBC error), 2 on a bad command line.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sql.h>
+#include <sqlext.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <yaml-cpp/yaml.h>
+
+#include "fachadapter/v1/adapter.grpc.pb.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace v1 = ::fachadapter::v1;
+using Clock = std::chrono::steady_clock;
+
+/// A setup or measurement failure; main prints it and exits 1.
+struct BenchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+#ifndef FACHADAPTER_SOURCE_DIR
+#define FACHADAPTER_SOURCE_DIR "."
+#endif
+
+struct Options {
+  int64_t rows = 100000;    // GEW_BETRIEB rows to generate
+  int repetitions = 5;      // timed runs of each measure, after one untimed warm-up each
+  int batch_size = 1000;    // QueryRequest.batch_size
+  int fetch_rows = 1000;    // SQL_ATTR_ROW_ARRAY_SIZE of the baseline
+  fs::path daemon;          // fachadapterd; default: beside this program
+  fs::path example_dir = fs::path(FACHADAPTER_SOURCE_DIR) / "examples" / "gewerberegister";
+  fs::path db;              // existing database to use instead of generating one
+  bool keep = false;        // keep the work folder (config, daemon log, database)
+  std::string entity = "Gewerbebetrieb";
+};
+
+constexpr const char* kUsage =
+    "usage: bench_daemon_stream [options]\n"
+    "  --rows N          rows of GEW_BETRIEB to generate (default 100000)\n"
+    "  --repetitions R   timed runs of each measure (default 5)\n"
+    "  --batch-size B    records per Query message (default 1000)\n"
+    "  --fetch-rows F    rows per SQLFetch of the raw ODBC baseline (default 1000)\n"
+    "  --daemon PATH     fachadapterd to start (default: the one beside this program)\n"
+    "  --example-dir DIR examples/gewerberegister (generate.py, fachadapter.yaml)\n"
+    "  --db PATH         use this database instead of generating one (its row count is used)\n"
+    "  --keep            keep the work folder (config, daemon log, database)\n";
+
+[[noreturn]] void Usage(const std::string& why) {
+  std::fprintf(stderr, "bench_daemon_stream: %s\n%s", why.c_str(), kUsage);
+  std::exit(2);
+}
+
+int64_t ParseCount(const std::string& flag, const char* text, int64_t min, int64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+    Usage(flag + " wants a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+          ", not '" + text + "'");
+  }
+  return v;
+}
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) Usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--rows") o.rows = ParseCount(a, value(), 1, 100000000);
+    else if (a == "--repetitions") o.repetitions = static_cast<int>(ParseCount(a, value(), 1, 100));
+    else if (a == "--batch-size") o.batch_size = static_cast<int>(ParseCount(a, value(), 1, 100000));
+    else if (a == "--fetch-rows") o.fetch_rows = static_cast<int>(ParseCount(a, value(), 1, 100000));
+    else if (a == "--daemon") o.daemon = value();
+    else if (a == "--example-dir") o.example_dir = value();
+    else if (a == "--db") o.db = value();
+    else if (a == "--keep") o.keep = true;
+    else if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else {
+      Usage("unknown option '" + a + "'");
+    }
+  }
+  if (o.daemon.empty()) o.daemon = fs::read_symlink("/proc/self/exe").parent_path() / "fachadapterd";
+  return o;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// A fresh folder under $TMPDIR (or /tmp), removed at the end unless kept.
+class WorkDir {
+ public:
+  explicit WorkDir(bool keep) : keep_(keep) {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/bench_daemon_stream.XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw BenchError("cannot create a folder like " + tmpl + ": " + std::strerror(errno));
+    path_ = tmpl;
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    if (!keep_) fs::remove_all(path_, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+  bool keep_;
+};
+
+/// Runs argv to its end with stdout and stderr into `log`; returns its exit status.
+int RunToEnd(const std::vector<std::string>& argv, const fs::path& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw BenchError("cannot start " + argv[0] + ": " + std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// CPU time (user + system) a process has used so far, from /proc/PID/stat.
+double ProcessCpuSeconds(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// CPU time of this whole process (all threads, gRPC's included).
+double SelfCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+/// fachadapterd as a child process, on a free loopback port; SIGTERM when done.
+class DaemonProcess {
+ public:
+  DaemonProcess(const fs::path& binary, const fs::path& config, const fs::path& log) : log_(log) {
+    if (access(binary.c_str(), X_OK) != 0) {
+      throw BenchError("no daemon at " + binary.string() + " (build the fachadapterd target, or pass --daemon)");
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    std::string bin = binary.string(), flag = "--config", cfg = config.string();
+    char* args[] = {bin.data(), flag.data(), cfg.data(), nullptr};
+    int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw BenchError("cannot start " + bin + ": " + std::strerror(rc));
+    static const std::regex kServing(R"(serving \d+ entities on 127\.0\.0\.1:(\d+))");
+    const auto until = Clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      std::smatch m;
+      std::string out = ReadFile(log_);
+      if (std::regex_search(out, m, kServing)) {
+        port_ = std::stoi(m[1]);
+        return;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw BenchError("fachadapterd exited at start-up; its log:\n" + out);
+      }
+      if (Clock::now() > until) throw BenchError("fachadapterd did not report its port within 30 s; its log:\n" + out);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~DaemonProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string log() const { return ReadFile(log_); }
+
+  /// SIGTERM, then waits up to 30 s; returns the exit status (-1: had to be killed).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    const auto until = Clock::now() + std::chrono::seconds(30);
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() > until) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+/// What the example's config says about the measured entity.
+struct EntitySpec {
+  std::string table;                 // raw table
+  std::vector<std::string> columns;  // raw columns of all fields, in field order
+  std::vector<std::string> key;      // raw key columns, in key order
+};
+
+/// Rewrites the example's config to serve `db` on a free loopback port with large batches,
+/// keeping its entity definitions as they are. Returns the measured entity's raw shape.
+EntitySpec WriteConfig(const Options& o, const fs::path& db, const fs::path& out) {
+  const fs::path example = o.example_dir / "fachadapter.yaml";
+  YAML::Node cfg;
+  try {
+    cfg = YAML::LoadFile(example.string());
+  } catch (const YAML::Exception& e) {
+    throw BenchError("cannot read " + example.string() + ": " + e.what());
+  }
+  YAML::Node entity = cfg["entities"][o.entity];
+  if (!entity || !entity["table"] || !entity["fields"] || !entity["source"]) {
+    throw BenchError(example.string() + " has no entity " + o.entity + " with table, source and fields");
+  }
+  cfg["server"]["listen"] = "127.0.0.1:0";
+  cfg["server"]["reflection"] = false;
+  cfg["limits"]["max_batch_records"] = std::max(o.batch_size, 5000);
+  cfg["limits"]["default_batch_records"] = 1000;
+  const std::string source = entity["source"].as<std::string>();
+  cfg["sources"][source]["settings"]["connection_string"] = "Driver=SQLite3;Database=" + fs::absolute(db).string();
+
+  EntitySpec spec;
+  spec.table = entity["table"].as<std::string>();
+  for (const auto& f : entity["fields"]) {
+    spec.columns.push_back(f.second["column"].as<std::string>());
+  }
+  for (const auto& k : entity["key"]) {
+    spec.key.push_back(entity["fields"][k.as<std::string>()]["column"].as<std::string>());
+  }
+  std::ofstream file(out);
+  file << "# Written by bench_daemon_stream from " << example.string() << "\n" << cfg << "\n";
+  if (!file) throw BenchError("cannot write " + out.string());
+  return spec;
+}
+
+// ---- Measure B: raw ODBC bound-column block fetch in this process ----
+
+std::string OdbcDiagnostics(SQLSMALLINT type, SQLHANDLE handle) {
+  std::string out;
+  SQLCHAR state[6], text[512];
+  SQLINTEGER native = 0;
+  SQLSMALLINT len = 0;
+  for (SQLSMALLINT i = 1; SQLGetDiagRec(type, handle, i, state, &native, text, sizeof text, &len) == SQL_SUCCESS; ++i) {
+    out += std::string(out.empty() ? "" : "; ") + reinterpret_cast<char*>(state) + ": " +
+           reinterpret_cast<char*>(text);
+  }
+  return out;
+}
+
+void OdbcCheck(SQLRETURN rc, SQLSMALLINT type, SQLHANDLE handle, const char* what) {
+  if (!SQL_SUCCEEDED(rc)) throw BenchError(std::string("ODBC ") + what + " failed: " + OdbcDiagnostics(type, handle));
+}
+
+/// One connection through the driver manager; each Run() is one statement fetched to its end.
+class RawOdbc {
+ public:
+  RawOdbc(const std::string& connection_string, std::string sql, int fetch_rows)
+      : sql_(std::move(sql)), fetch_rows_(static_cast<SQLULEN>(fetch_rows)) {
+    OdbcCheck(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_), SQL_HANDLE_ENV, env_, "allocating the environment");
+    OdbcCheck(SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0),
+              SQL_HANDLE_ENV, env_, "setting ODBC 3");
+    OdbcCheck(SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_), SQL_HANDLE_ENV, env_, "allocating a connection");
+    std::string cs = connection_string;
+    OdbcCheck(SQLDriverConnect(dbc_, nullptr, reinterpret_cast<SQLCHAR*>(cs.data()), SQL_NTS, nullptr, 0, nullptr,
+                               SQL_DRIVER_NOPROMPT),
+              SQL_HANDLE_DBC, dbc_, "connecting");
+  }
+  ~RawOdbc() {
+    if (dbc_) {
+      SQLDisconnect(dbc_);
+      SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
+    }
+    if (env_) SQLFreeHandle(SQL_HANDLE_ENV, env_);
+  }
+  RawOdbc(const RawOdbc&) = delete;
+  RawOdbc& operator=(const RawOdbc&) = delete;
+
+  struct Fetched {
+    int64_t rows = 0;
+    int64_t value_bytes = 0;  // sum of the fetched lengths, so the values are really looked at
+  };
+
+  /// Executes the statement, binds every column and fetches it to its end.
+  Fetched Run() {
+    SQLHSTMT stmt = SQL_NULL_HSTMT;
+    OdbcCheck(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &stmt), SQL_HANDLE_DBC, dbc_, "allocating a statement");
+    std::unique_ptr<void, void (*)(void*)> guard(stmt, [](void* h) { SQLFreeHandle(SQL_HANDLE_STMT, h); });
+    OdbcCheck(SQLExecDirect(stmt, reinterpret_cast<SQLCHAR*>(sql_.data()), static_cast<SQLINTEGER>(sql_.size())),
+              SQL_HANDLE_STMT, stmt, "executing the query");
+    SQLSMALLINT ncols = 0;
+    OdbcCheck(SQLNumResultCols(stmt, &ncols), SQL_HANDLE_STMT, stmt, "counting the result columns");
+
+    // Column-wise arrays, typed like a real consumer would want them: integers as SQLBIGINT,
+    // everything else as text with room for the declared length in UTF-8 (4 bytes a character).
+    struct Column {
+      SQLSMALLINT c_type;
+      SQLLEN width;
+      std::vector<char> data;
+      std::vector<SQLLEN> ind;
+    };
+    std::vector<Column> cols(static_cast<size_t>(ncols));
+    for (SQLSMALLINT i = 0; i < ncols; ++i) {
+      SQLCHAR name[256];
+      SQLSMALLINT name_len = 0, sql_type = 0, digits = 0, nullable = 0;
+      SQLULEN size = 0;
+      OdbcCheck(SQLDescribeCol(stmt, static_cast<SQLUSMALLINT>(i + 1), name, sizeof name, &name_len, &sql_type, &size,
+                               &digits, &nullable),
+                SQL_HANDLE_STMT, stmt, "describing a column");
+      Column& c = cols[static_cast<size_t>(i)];
+      bool integer = sql_type == SQL_INTEGER || sql_type == SQL_SMALLINT || sql_type == SQL_BIGINT ||
+                     sql_type == SQL_TINYINT;
+      c.c_type = integer ? SQL_C_SBIGINT : SQL_C_CHAR;
+      c.width = integer ? static_cast<SQLLEN>(sizeof(SQLBIGINT))
+                        : static_cast<SQLLEN>(std::clamp<SQLULEN>(size, 1, 8000) * 4 + 1);
+      c.data.resize(static_cast<size_t>(c.width) * fetch_rows_);
+      c.ind.resize(fetch_rows_);
+    }
+    OdbcCheck(SQLSetStmtAttr(stmt, SQL_ATTR_ROW_BIND_TYPE, reinterpret_cast<SQLPOINTER>(SQL_BIND_BY_COLUMN), 0),
+              SQL_HANDLE_STMT, stmt, "setting column-wise binding");
+    SQLRETURN rc = SQLSetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE, reinterpret_cast<SQLPOINTER>(fetch_rows_), 0);
+    OdbcCheck(rc, SQL_HANDLE_STMT, stmt, "setting the row array size");
+    SQLULEN array_size = 0;
+    SQLGetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE, &array_size, 0, nullptr);
+    if (array_size != fetch_rows_) {
+      throw BenchError("the driver took a row array size of " + std::to_string(array_size) + ", not " +
+                       std::to_string(fetch_rows_));
+    }
+    SQLULEN fetched = 0;
+    OdbcCheck(SQLSetStmtAttr(stmt, SQL_ATTR_ROWS_FETCHED_PTR, &fetched, 0), SQL_HANDLE_STMT, stmt,
+              "setting the rows-fetched pointer");
+    for (size_t i = 0; i < cols.size(); ++i) {
+      OdbcCheck(SQLBindCol(stmt, static_cast<SQLUSMALLINT>(i + 1), cols[i].c_type, cols[i].data.data(), cols[i].width,
+                           cols[i].ind.data()),
+                SQL_HANDLE_STMT, stmt, "binding a column");
+    }
+    Fetched out;
+    for (;;) {
+      rc = SQLFetch(stmt);
+      if (rc == SQL_NO_DATA) break;
+      OdbcCheck(rc, SQL_HANDLE_STMT, stmt, "fetching");
+      for (const Column& c : cols) {
+        for (SQLULEN r = 0; r < fetched; ++r) {
+          if (c.ind[r] > 0) out.value_bytes += c.ind[r];
+        }
+      }
+      out.rows += static_cast<int64_t>(fetched);
+    }
+    return out;
+  }
+
+  /// One scalar integer, for the row count.
+  int64_t QueryInt(std::string sql) {
+    SQLHSTMT stmt = SQL_NULL_HSTMT;
+    OdbcCheck(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &stmt), SQL_HANDLE_DBC, dbc_, "allocating a statement");
+    std::unique_ptr<void, void (*)(void*)> guard(stmt, [](void* h) { SQLFreeHandle(SQL_HANDLE_STMT, h); });
+    OdbcCheck(SQLExecDirect(stmt, reinterpret_cast<SQLCHAR*>(sql.data()), SQL_NTS), SQL_HANDLE_STMT, stmt, sql.c_str());
+    OdbcCheck(SQLFetch(stmt), SQL_HANDLE_STMT, stmt, "fetching the count");
+    SQLBIGINT v = 0;
+    SQLLEN ind = 0;
+    OdbcCheck(SQLGetData(stmt, 1, SQL_C_SBIGINT, &v, 0, &ind), SQL_HANDLE_STMT, stmt, "reading the count");
+    return v;
+  }
+
+ private:
+  std::string sql_;
+  SQLULEN fetch_rows_;
+  SQLHENV env_ = SQL_NULL_HENV;
+  SQLHDBC dbc_ = SQL_NULL_HDBC;
+};
+
+// ---- Measure A: Query through the daemon ----
+
+struct Streamed {
+  int64_t records = 0;
+  int64_t messages = 0;
+  int64_t wire_bytes = 0;  // serialized size of the responses; only when asked (it costs time)
+  int fields = 0;
+};
+
+Streamed StreamQuery(v1::Adapter::Stub& stub, const std::string& entity, int batch_size, bool measure_bytes) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  v1::QueryRequest req;
+  req.set_entity(entity);
+  req.set_batch_size(batch_size);
+  std::unique_ptr<grpc::ClientReader<v1::QueryResponse>> reader = stub.Query(&ctx, req);
+  v1::QueryResponse resp;  // reused: its records keep their allocations from message to message
+  Streamed out;
+  while (reader->Read(&resp)) {
+    if (out.messages == 0) out.fields = resp.fields_size();
+    ++out.messages;
+    out.records += resp.batch().records_size();
+    if (measure_bytes) out.wire_bytes += static_cast<int64_t>(resp.ByteSizeLong());
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) {
+    throw BenchError("Query " + entity + " failed: " + std::to_string(s.error_code()) + " " + s.error_message());
+  }
+  return out;
+}
+
+// ---- Reporting ----
+
+struct Sample {
+  double wall = 0;        // seconds
+  double cpu_client = 0;  // seconds of this process
+  double cpu_daemon = 0;  // seconds of the daemon process (measure A only)
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct Summary {
+  double best_rate = 0, median_rate = 0, median_cpu_client = 0, median_cpu_daemon = 0;
+};
+
+Summary Summarize(const std::vector<Sample>& samples, int64_t rows) {
+  std::vector<double> rates, client, daemon;
+  for (const Sample& s : samples) {
+    rates.push_back(static_cast<double>(rows) / s.wall);
+    client.push_back(s.cpu_client);
+    daemon.push_back(s.cpu_daemon);
+  }
+  return {*std::max_element(rates.begin(), rates.end()), Median(rates), Median(client), Median(daemon)};
+}
+
+/// The CPU model as /proc/cpuinfo names it.
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+int Run(const Options& o) {
+  const auto started = Clock::now();
+  WorkDir work(o.keep);
+  std::printf("bench_daemon_stream: work folder %s%s\n", work.path().c_str(), o.keep ? " (kept)" : "");
+  std::printf("machine: %u CPUs (%s), load average before: %s", std::thread::hardware_concurrency(),
+              CpuModel().c_str(), ReadFile("/proc/loadavg").c_str());
+
+  fs::path db = o.db;
+  if (db.empty()) {
+    db = work.path() / "gewerbe.db";
+    const fs::path log = work.path() / "generate.log";
+    const auto t0 = Clock::now();
+    int rc = RunToEnd({"/usr/bin/python3", (o.example_dir / "generate.py").string(), "--betriebe", std::to_string(o.rows),
+                       "--output", db.string(), "-q"},
+                      log);
+    if (rc != 0) throw BenchError("generate.py exited with " + std::to_string(rc) + ":\n" + ReadFile(log));
+    std::printf("generated %s with %" PRId64 " rows of the main table in %.1f s\n", db.c_str(), o.rows,
+                std::chrono::duration<double>(Clock::now() - t0).count());
+  } else if (!fs::exists(db)) {
+    throw BenchError("no database at " + db.string());
+  }
+
+  const fs::path config = work.path() / "fachadapter.yaml";
+  const EntitySpec spec = WriteConfig(o, db, config);
+  const std::string connection_string = "Driver=SQLite3;Database=" + fs::absolute(db).string();
+
+  // The statement the ODBC connector runs for a Query of all fields with no filter and no
+  // order: every mapped column, ordered by the key (the core always appends the key as the
+  // tie-breaker, so a stream can resume).
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < spec.columns.size(); ++i) sql += (i ? ", \"" : "\"") + spec.columns[i] + "\"";
+  sql += " FROM \"" + spec.table + "\"";
+  for (size_t i = 0; i < spec.key.size(); ++i) sql += (i ? ", \"" : " ORDER BY \"") + spec.key[i] + "\" ASC";
+
+  RawOdbc raw(connection_string, sql, o.fetch_rows);
+  const int64_t rows = raw.QueryInt("SELECT COUNT(*) FROM \"" + spec.table + "\"");
+  if (rows <= 0) throw BenchError("table " + spec.table + " of " + db.string() + " is empty");
+
+  DaemonProcess daemon(o.daemon, config, work.path() / "fachadapterd.log");
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(daemon.address(), grpc::InsecureChannelCredentials(), args);
+  auto stub = v1::Adapter::NewStub(channel);
+  std::printf("daemon %s (pid %d) on %s; entity %s = table %s, %zu fields, %" PRId64 " rows\n",
+              o.daemon.c_str(), static_cast<int>(daemon.pid()), daemon.address().c_str(), o.entity.c_str(),
+              spec.table.c_str(), spec.columns.size(), rows);
+  std::printf("baseline SQL: %s\n", sql.c_str());
+  std::printf("batch_size %d records per Query message; SQL_ATTR_ROW_ARRAY_SIZE %d\n\n", o.batch_size, o.fetch_rows);
+
+  // One untimed warm-up of each: page cache, connection pool, the daemon's catalog and the
+  // channel are set up before anything is timed. It also checks the results.
+  Streamed first = StreamQuery(*stub, o.entity, o.batch_size, true);
+  if (first.records != rows || first.fields != static_cast<int>(spec.columns.size())) {
+    throw BenchError("the daemon returned " + std::to_string(first.records) + " records of " +
+                     std::to_string(first.fields) + " fields, expected " + std::to_string(rows) + " of " +
+                     std::to_string(spec.columns.size()));
+  }
+  RawOdbc::Fetched raw_first = raw.Run();
+  if (raw_first.rows != rows) {
+    throw BenchError("raw ODBC fetched " + std::to_string(raw_first.rows) + " rows, expected " + std::to_string(rows));
+  }
+
+  // Interleaved, so that load from other processes on the machine hits both alike.
+  std::vector<Sample> a, b;
+  std::printf("%-4s %-24s %10s %12s %14s %14s\n", "run", "measure", "wall s", "rows/s", "CPU bench s", "CPU daemon s");
+  for (int r = 1; r <= o.repetitions; ++r) {
+    Sample s;
+    double c0 = SelfCpuSeconds(), d0 = ProcessCpuSeconds(daemon.pid());
+    auto t0 = Clock::now();
+    Streamed got = StreamQuery(*stub, o.entity, o.batch_size, false);
+    s.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    s.cpu_client = SelfCpuSeconds() - c0;
+    s.cpu_daemon = ProcessCpuSeconds(daemon.pid()) - d0;
+    if (got.records != rows) throw BenchError("the daemon returned " + std::to_string(got.records) + " records");
+    a.push_back(s);
+    std::printf("%-4d %-24s %10.3f %12.0f %14.3f %14.3f\n", r, "A daemon -> gRPC client", s.wall,
+                static_cast<double>(rows) / s.wall, s.cpu_client, s.cpu_daemon);
+
+    Sample t;
+    c0 = SelfCpuSeconds();
+    t0 = Clock::now();
+    RawOdbc::Fetched f = raw.Run();
+    t.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    t.cpu_client = SelfCpuSeconds() - c0;
+    if (f.rows != rows) throw BenchError("raw ODBC fetched " + std::to_string(f.rows) + " rows");
+    b.push_back(t);
+    std::printf("%-4d %-24s %10.3f %12.0f %14.3f %14s\n", r, "B raw ODBC block fetch", t.wall,
+                static_cast<double>(rows) / t.wall, t.cpu_client, "-");
+    std::fflush(stdout);
+  }
+
+  const Summary sa = Summarize(a, rows), sb = Summarize(b, rows);
+  const double cpu_a = sa.median_cpu_client + sa.median_cpu_daemon;
+  std::printf("\n%-26s %12s %14s %14s %14s\n", "", "best rows/s", "median rows/s", "median CPU s", "CPU us/row");
+  std::printf("%-26s %12.0f %14.0f %14.3f %14.2f\n", "A through fachadapterd", sa.best_rate, sa.median_rate, cpu_a,
+              cpu_a * 1e6 / static_cast<double>(rows));
+  std::printf("%-26s %12.0f %14.0f %14.3f %14.2f\n", "B raw ODBC, one process", sb.best_rate, sb.median_rate,
+              sb.median_cpu_client, sb.median_cpu_client * 1e6 / static_cast<double>(rows));
+  std::printf("  A's median CPU: daemon %.3f s, gRPC client %.3f s\n", sa.median_cpu_daemon, sa.median_cpu_client);
+  std::printf("  A's stream: %" PRId64 " messages, %.1f MB on the wire (%.0f bytes/record); B fetched %.1f MB of values\n",
+              first.messages, static_cast<double>(first.wire_bytes) / 1e6,
+              static_cast<double>(first.wire_bytes) / static_cast<double>(rows),
+              static_cast<double>(raw_first.value_bytes) / 1e6);
+  const double ratio_best = sa.best_rate / sb.best_rate, ratio_median = sa.median_rate / sb.median_rate;
+  std::printf("\nratio A/B (daemon/raw): best %.3f, median %.3f, CPU time %.3f (target >= 0.5: %s)\n", ratio_best,
+              ratio_median, sb.median_cpu_client / cpu_a, ratio_best >= 0.5 ? "met" : "NOT met");
+
+  int stop = daemon.Stop();
+  if (stop != 0) {
+    std::printf("warning: fachadapterd exited with %d after SIGTERM; its log:\n%s\n", stop, daemon.log().c_str());
+  }
+  std::printf("load average after: %stotal time %.1f s\n", ReadFile("/proc/loadavg").c_str(),
+              std::chrono::duration<double>(Clock::now() - started).count());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = ParseOptions(argc, argv);
+  try {
+    return Run(o);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "bench_daemon_stream: error: %s\n", e.what());
+    return 1;
+  }
+}
