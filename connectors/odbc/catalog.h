@@ -1,0 +1,123 @@
+// Discovery of tables, views, columns and primary keys through the ODBC catalog functions
+// (SQLTables, SQLColumns, SQLPrimaryKeys), the mapping of SQL types to Fachadapter field types,
+// and the cache of what was found.
+//
+// The catalog is the only source of identifiers that reach SQL text: every table and column
+// name in a statement is looked up here first, so a name in a request can never inject SQL.
+#ifndef FACHADAPTER_CONNECTORS_ODBC_CATALOG_H_
+#define FACHADAPTER_CONNECTORS_ODBC_CATALOG_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connection_pool.h"
+#include "dialect.h"
+#include "fachadapter/connector/v1/connector.pb.h"
+#include "fachadapter/status.h"
+
+namespace fachadapter::odbc {
+
+/// Name of the table the connector owns for idempotency records; never offered as an entity.
+inline constexpr std::string_view kIdempotencyTable = "fachadapter_idempotency";
+
+/// Longest text column (in characters) read through bound buffers; longer or unknown-size
+/// columns are read with SQLGetData.
+inline constexpr int64_t kMaxBoundTextChars = 4000;
+/// Longest binary column (in bytes) read through bound buffers.
+inline constexpr int64_t kMaxBoundBinaryBytes = 8000;
+
+/// One column as discovered.
+struct Column {
+  std::string name;              ///< Raw name.
+  SQLSMALLINT sql_type = 0;      ///< ODBC DATA_TYPE.
+  std::string type_name;         ///< DBMS TYPE_NAME, e.g. "DECIMAL(20,2)" or "varchar".
+  std::string native_type;       ///< TYPE_NAME with length/precision, for RawField.
+  v1::FieldType type = v1::FIELD_TYPE_STRING;  ///< Type values are delivered in.
+  int64_t length = 0;            ///< Characters/bytes; 0 unknown.
+  int32_t precision = 0;         ///< Numeric precision; 0 if not numeric.
+  int32_t scale = 0;             ///< Numeric scale / fractional second digits.
+  bool nullable = true;          ///< May be NULL.
+  bool auto_generated = false;   ///< Filled by the DBMS (identity, rowid alias, serial).
+  bool long_data = false;        ///< Read with SQLGetData instead of a bound buffer.
+};
+
+/// Fills type, native_type, length, precision, scale and long_data of `c` from its ODBC
+/// DATA_TYPE, TYPE_NAME, COLUMN_SIZE and DECIMAL_DIGITS. A TYPE_NAME that names an exact
+/// numeric (DECIMAL, NUMERIC, NUMBER) makes the column DECIMAL even if the driver reports a
+/// floating or character DATA_TYPE for it (the SQLite driver does): it is read as text and
+/// never through a double.
+void MapColumnType(Column* c, SQLINTEGER column_size, SQLSMALLINT decimal_digits,
+                   bool decimal_digits_null);
+
+/// One table or view as discovered. Immutable once cached, except for the per-column
+/// "declared length not enforced" marks that scans set when a value overflows its bound
+/// buffer (SQLite does not enforce VARCHAR(n)).
+class Table {
+ public:
+  std::string name;                 ///< Raw entity name (table name, or "schema.table").
+  std::string catalog;              ///< TABLE_CAT; may be empty.
+  std::string schema;               ///< TABLE_SCHEM; may be empty.
+  std::string table;                ///< TABLE_NAME.
+  std::string sql_name;             ///< Quoted, qualified name for SQL text.
+  connector::v1::RawEntityKind kind = connector::v1::RAW_ENTITY_KIND_TABLE;  ///< Table or view.
+  std::vector<Column> columns;      ///< In ordinal order.
+  std::vector<std::string> quoted;  ///< Quoted column names, parallel to `columns`.
+  std::vector<int> primary_key;     ///< Column indexes in key order.
+
+  /// Index of the column named `field`, or -1.
+  int Find(std::string_view field) const;
+  /// INVALID_ARGUMENT/UNKNOWN_FIELD naming `field` and the entity.
+  Status UnknownField(std::string_view field, std::string_view where) const;
+  /// True if rows can be inserted, updated and deleted (a table with a primary key).
+  bool writable() const { return kind == connector::v1::RAW_ENTITY_KIND_TABLE && !primary_key.empty(); }
+  /// The RawEntity message for Describe.
+  void ToRawEntity(connector::v1::RawEntity* out) const;
+
+  /// True once a value of column `i` did not fit its declared length: read it with SQLGetData.
+  bool read_unbounded(size_t i) const { return unbounded_[i].load(std::memory_order_relaxed); }
+  /// Marks column `i` as not length-enforced.
+  void mark_unbounded(size_t i) const { unbounded_[i].store(true, std::memory_order_relaxed); }
+  /// Sizes the marks; call once after filling `columns`.
+  void InitMarks() { unbounded_ = std::make_unique<std::atomic<bool>[]>(columns.size()); }
+
+ private:
+  std::unique_ptr<std::atomic<bool>[]> unbounded_;
+};
+
+/// The catalog cache of one source. Thread-safe.
+class Catalog {
+ public:
+  /// `dialect` must outlive the catalog. `schema` limits discovery to one schema (may be empty).
+  Catalog(const Dialect* dialect, std::string schema) : dialect_(dialect), schema_(std::move(schema)) {}
+
+  /// Raw names of all tables and views, sorted. Reads the list once, then serves the cache.
+  Result<std::vector<std::string>> ListNames(Connection& conn);
+  /// The table or view `name`, discovered on first use: NOT_FOUND/UNKNOWN_ENTITY if there is
+  /// none.
+  Result<std::shared_ptr<const Table>> Get(Connection& conn, std::string_view name);
+
+ private:
+  struct TableRef {
+    std::string catalog, schema, table;
+    connector::v1::RawEntityKind kind;
+  };
+  Status LoadNamesLocked(Connection& conn);
+  Result<std::shared_ptr<const Table>> Load(Connection& conn, const std::string& name,
+                                           const TableRef& ref);
+
+  const Dialect* dialect_;
+  std::string schema_;
+  std::mutex mu_;
+  bool listed_ = false;
+  std::map<std::string, TableRef, std::less<>> names_;
+  std::map<std::string, std::shared_ptr<const Table>, std::less<>> tables_;
+};
+
+}  // namespace fachadapter::odbc
+
+#endif  // FACHADAPTER_CONNECTORS_ODBC_CATALOG_H_

@@ -1,0 +1,168 @@
+#include "connection_pool.h"
+
+namespace fachadapter::odbc {
+
+Result<StmtHandle> Connection::NewStatement() const {
+  StmtHandle st;
+  FA_RETURN_IF_ERROR(st.Allocate(dbc_.get()));
+  return st;
+}
+
+Status Connection::ExecuteDirect(const std::string& sql, std::string_view what) const {
+  FA_ASSIGN_OR_RETURN(StmtHandle st, NewStatement());
+  SQLRETURN rc = SQLExecDirect(st.get(), reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.c_str())),
+                               static_cast<SQLINTEGER>(sql.size()));
+  // SQL_NO_DATA: a searched UPDATE/DELETE that touched nothing; not an error here.
+  if (rc == SQL_NO_DATA) return Status::OK();
+  return st.Check(rc, what);
+}
+
+Status Connection::Begin() {
+  Status s = Check(SQLSetConnectAttr(dbc_.get(), SQL_ATTR_AUTOCOMMIT,
+                                     reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF), 0),
+                   SQL_HANDLE_DBC, dbc_.get(), "starting a transaction");
+  if (s.ok()) in_transaction_ = true;
+  return Note(s);
+}
+
+Status Connection::Commit() {
+  Status s = Check(SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), SQL_COMMIT), SQL_HANDLE_DBC, dbc_.get(),
+                   "committing the transaction");
+  if (!s.ok()) {
+    Rollback();
+    return Note(s);
+  }
+  Status a = Check(SQLSetConnectAttr(dbc_.get(), SQL_ATTR_AUTOCOMMIT,
+                                     reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_ON), 0),
+                   SQL_HANDLE_DBC, dbc_.get(), "restoring autocommit");
+  if (a.ok()) {
+    in_transaction_ = false;
+  } else {
+    broken_ = true;  // committed, but the connection's mode is unknown: do not reuse it
+  }
+  return Status::OK();
+}
+
+void Connection::Rollback() {
+  if (!in_transaction_) return;
+  bool ok = SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), SQL_ROLLBACK)) &&
+            SQL_SUCCEEDED(SQLSetConnectAttr(dbc_.get(), SQL_ATTR_AUTOCOMMIT,
+                                            reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_ON), 0));
+  if (ok) {
+    in_transaction_ = false;
+  } else {
+    broken_ = true;
+  }
+}
+
+PooledConnection& PooledConnection::operator=(PooledConnection&& o) noexcept {
+  if (this != &o) {
+    Return();
+    pool_ = std::exchange(o.pool_, nullptr);
+    conn_ = std::move(o.conn_);
+  }
+  return *this;
+}
+
+PooledConnection::~PooledConnection() { Return(); }
+
+void PooledConnection::Return() {
+  if (pool_ && conn_) {
+    conn_->Rollback();  // a transaction left open by an early return is never committed
+    pool_->Release(std::move(conn_));
+  }
+  pool_ = nullptr;
+}
+
+Result<std::unique_ptr<Connection>> ConnectionPool::Connect() const {
+  auto c = std::make_unique<Connection>();
+  FA_RETURN_IF_ERROR(c->dbc_.Allocate(env_));
+  if (login_timeout_seconds_ > 0) {
+    FA_RETURN_IF_ERROR(c->dbc_.Check(
+        SQLSetConnectAttr(c->dbc_.get(), SQL_ATTR_LOGIN_TIMEOUT,
+                          reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(login_timeout_seconds_)), 0),
+        "setting the login timeout"));
+  }
+  SQLCHAR out[1024];
+  SQLSMALLINT out_len = 0;
+  SQLRETURN rc = SQLDriverConnect(
+      c->dbc_.get(), nullptr,
+      reinterpret_cast<SQLCHAR*>(const_cast<char*>(connection_string_.c_str())),
+      static_cast<SQLSMALLINT>(connection_string_.size()), out, sizeof out, &out_len,
+      SQL_DRIVER_NOPROMPT);
+  if (!SQL_SUCCEEDED(rc)) {
+    Status s = DiagnosticsToStatus(SQL_HANDLE_DBC, c->dbc_.get(), rc, "connecting");
+    // A connection attempt fails either because the setup is wrong (driver or DSN missing,
+    // bad credentials: FAILED_PRECONDITION) or because the database does not answer (every
+    // other state: UNAVAILABLE, so callers may retry).
+    StatusCode code = s.code();
+    if (code != StatusCode::kFailedPrecondition) code = StatusCode::kUnavailable;
+    std::string hint;
+    if (s.reason() == "ODBC_DRIVER_NOT_FOUND") {
+      hint = " (the ODBC driver or DSN named in the connection string is not installed; "
+             "`odbcinst -q -d` lists drivers, `odbcinst -q -s` DSNs)";
+    }
+    return Status(code,
+                  "cannot connect with connection string '" + RedactSecrets(connection_string_) +
+                      "'" + hint + ": " + s.message().substr(std::string("connecting: ").size()),
+                  code == StatusCode::kUnavailable ? "BACKEND_UNAVAILABLE" : s.reason());
+  }
+  std::vector<std::string> setup;
+  {
+    std::lock_guard lock(mu_);
+    setup = setup_;
+  }
+  for (const std::string& sql : setup) {
+    FA_RETURN_IF_ERROR(c->ExecuteDirect(sql, "setting up the session (" + sql + ")"));
+  }
+  return c;
+}
+
+void ConnectionPool::Adopt(std::unique_ptr<Connection> c) {
+  std::lock_guard lock(mu_);
+  if (open_ >= size_) return;  // pool full: just close it
+  ++open_;
+  idle_.push_back(std::move(c));
+  cv_.notify_one();
+}
+
+Result<PooledConnection> ConnectionPool::Acquire(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  while (idle_.empty() && open_ >= size_) {
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= size_) {
+      return Status(StatusCode::kUnavailable,
+                    "all " + std::to_string(size_) +
+                        " database connections of the source stayed busy (raise pool_size?)",
+                    "POOL_EXHAUSTED");
+    }
+  }
+  if (!idle_.empty()) {
+    std::unique_ptr<Connection> c = std::move(idle_.back());
+    idle_.pop_back();
+    return PooledConnection(this, std::move(c));
+  }
+  ++open_;
+  lock.unlock();
+  Result<std::unique_ptr<Connection>> c = Connect();
+  if (!c.ok()) {
+    lock.lock();
+    --open_;
+    cv_.notify_one();
+    return c.status();
+  }
+  return PooledConnection(this, std::move(c).value());
+}
+
+void ConnectionPool::Release(std::unique_ptr<Connection> c) {
+  std::lock_guard lock(mu_);
+  if (c->broken()) {
+    c.reset();
+    --open_;
+  } else {
+    idle_.push_back(std::move(c));
+  }
+  cv_.notify_one();
+}
+
+}  // namespace fachadapter::odbc

@@ -1,0 +1,129 @@
+// A bounded pool of ODBC connections shared by all threads calling one connector instance.
+//
+// A connector instance is called from many gRPC threads at once; an ODBC connection handle is
+// not meant to be used by two threads at a time. The pool hands each caller a connection of
+// its own, opens connections lazily up to `pool_size`, and makes further callers wait
+// (bounded by the call's deadline) until one is given back. A connection that saw a
+// connection-class error (SQLSTATE 08xxx) or whose transaction state is unknown is closed
+// instead of being reused.
+#ifndef FACHADAPTER_CONNECTORS_ODBC_CONNECTION_POOL_H_
+#define FACHADAPTER_CONNECTORS_ODBC_CONNECTION_POOL_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fachadapter/status.h"
+#include "odbc_handles.h"
+
+namespace fachadapter::odbc {
+
+/// One open ODBC connection.
+class Connection {
+ public:
+  /// The connection handle.
+  SQLHDBC dbc() const { return dbc_.get(); }
+  /// Allocates a statement on this connection.
+  Result<StmtHandle> NewStatement() const;
+  /// Runs one statement without parameters or results (DDL, session settings).
+  Status ExecuteDirect(const std::string& sql, std::string_view what) const;
+
+  /// Turns autocommit off: the statements up to Commit/Rollback form one transaction.
+  Status Begin();
+  /// Commits and turns autocommit back on.
+  Status Commit();
+  /// Rolls back (best effort) and turns autocommit back on. Never fails; a connection whose
+  /// rollback failed is marked broken.
+  void Rollback();
+
+  /// Remembers that the connection must not be reused (after `status`, if it says the
+  /// connection is gone). Returns `status` for chaining.
+  Status Note(Status status) {
+    if (status.code() == StatusCode::kUnavailable) broken_ = true;
+    return status;
+  }
+  /// Marks the connection as not reusable.
+  void MarkBroken() { broken_ = true; }
+  /// True if the connection must be closed instead of reused.
+  bool broken() const { return broken_ || in_transaction_; }
+
+ private:
+  friend class ConnectionPool;
+  DbcHandle dbc_;
+  bool broken_ = false;
+  bool in_transaction_ = false;
+};
+
+class ConnectionPool;
+
+/// A connection borrowed from the pool; gives it back on destruction.
+class PooledConnection {
+ public:
+  PooledConnection() = default;
+  PooledConnection(ConnectionPool* pool, std::unique_ptr<Connection> c)
+      : pool_(pool), conn_(std::move(c)) {}
+  PooledConnection(PooledConnection&&) noexcept = default;
+  PooledConnection& operator=(PooledConnection&& o) noexcept;
+  ~PooledConnection();
+  /// The connection.
+  Connection* operator->() const { return conn_.get(); }
+  /// The connection.
+  Connection& operator*() const { return *conn_; }
+
+ private:
+  void Return();
+  ConnectionPool* pool_ = nullptr;
+  std::unique_ptr<Connection> conn_;
+};
+
+/// The pool. Thread-safe.
+class ConnectionPool {
+ public:
+  /// `env` must outlive the pool. `setup` statements run on every new connection.
+  ConnectionPool(SQLHENV env, std::string connection_string, int size, int login_timeout_seconds)
+      : env_(env), connection_string_(std::move(connection_string)), size_(size),
+        login_timeout_seconds_(login_timeout_seconds) {}
+  ~ConnectionPool() = default;
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// Statements to run on each new connection (set once after the dialect is known).
+  void set_session_setup(std::vector<std::string> statements) {
+    std::lock_guard lock(mu_);
+    setup_ = std::move(statements);
+  }
+
+  /// Opens a connection outside the pool's accounting (used by Open to learn the dialect
+  /// and fail early); it can be handed to Adopt afterwards.
+  Result<std::unique_ptr<Connection>> Connect() const;
+  /// Puts a connection opened by Connect into the pool.
+  void Adopt(std::unique_ptr<Connection> c);
+
+  /// Borrows a connection, waiting until `deadline` if all are in use: UNAVAILABLE with
+  /// reason POOL_EXHAUSTED when none became free in time.
+  Result<PooledConnection> Acquire(std::chrono::steady_clock::time_point deadline);
+
+  /// Most connections at once.
+  int size() const { return size_; }
+
+ private:
+  friend class PooledConnection;
+  void Release(std::unique_ptr<Connection> c);
+
+  SQLHENV env_;
+  std::string connection_string_;
+  int size_;
+  int login_timeout_seconds_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;  // connections in idle_ plus those lent out
+  std::vector<std::string> setup_;
+};
+
+}  // namespace fachadapter::odbc
+
+#endif  // FACHADAPTER_CONNECTORS_ODBC_CONNECTION_POOL_H_

@@ -1,0 +1,140 @@
+#include "dialect.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "odbc_handles.h"
+
+namespace fachadapter::odbc {
+
+namespace {
+
+std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT info) {
+  char buf[512] = {0};
+  SQLSMALLINT len = 0;
+  if (!SQL_SUCCEEDED(SQLGetInfo(dbc, info, buf, sizeof buf, &len))) return {};
+  return std::string(buf, std::min<size_t>(len < 0 ? 0 : static_cast<size_t>(len), sizeof buf - 1));
+}
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  std::string h(haystack);
+  for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return h.find(needle) != std::string::npos;
+}
+
+// TYPE_NAME of the first row SQLGetTypeInfo returns for `sql_type`, or empty.
+std::string TypeName(SQLHDBC dbc, SQLSMALLINT sql_type) {
+  StmtHandle st;
+  if (!st.Allocate(dbc).ok()) return {};
+  if (!SQL_SUCCEEDED(SQLGetTypeInfo(st.get(), sql_type))) return {};
+  std::string name;
+  if (SQL_SUCCEEDED(SQLFetch(st.get()))) {
+    char buf[128] = {0};
+    SQLLEN ind = 0;
+    if (SQL_SUCCEEDED(SQLGetData(st.get(), 1, SQL_C_CHAR, buf, sizeof buf, &ind)) && ind > 0) {
+      name.assign(buf, std::min<size_t>(static_cast<size_t>(ind), sizeof buf - 1));
+    }
+  }
+  SQLCloseCursor(st.get());
+  return name;
+}
+
+}  // namespace
+
+Dialect& Dialect::operator=(const Dialect& o) {
+  if (this == &o) return *this;
+  dbms_name_ = o.dbms_name_;
+  dbms_version_ = o.dbms_version_;
+  driver_name_ = o.driver_name_;
+  quote_ = o.quote_;
+  search_escape_ = o.search_escape_;
+  null_collation_ = o.null_collation_;
+  transactions_ = o.transactions_;
+  last_insert_id_query_ = o.last_insert_id_query_;
+  integer_primary_key_is_rowid_ = o.integer_primary_key_is_rowid_;
+  key_order_query_ = o.key_order_query_;
+  session_setup_ = o.session_setup_;
+  varchar_type_ = o.varchar_type_;
+  long_text_type_ = o.long_text_type_;
+  nulls_clause_.store(o.nulls_clause_.load());
+  return *this;
+}
+
+Result<Dialect> Dialect::Read(SQLHDBC dbc) {
+  Dialect d;
+  d.dbms_name_ = GetInfoString(dbc, SQL_DBMS_NAME);
+  d.dbms_version_ = GetInfoString(dbc, SQL_DBMS_VER);
+  d.driver_name_ = GetInfoString(dbc, SQL_DRIVER_NAME);
+  std::string q = GetInfoString(dbc, SQL_IDENTIFIER_QUOTE_CHAR);
+  d.quote_ = (q == " ") ? std::string() : q;  // " " means: quoting not supported
+  d.search_escape_ = GetInfoString(dbc, SQL_SEARCH_PATTERN_ESCAPE);
+
+  SQLUSMALLINT u16 = 0;
+  SQLSMALLINT len = 0;
+  if (SQL_SUCCEEDED(SQLGetInfo(dbc, SQL_NULL_COLLATION, &u16, sizeof u16, &len))) {
+    d.null_collation_ = u16;
+  }
+  if (SQL_SUCCEEDED(SQLGetInfo(dbc, SQL_TXN_CAPABLE, &u16, sizeof u16, &len))) {
+    d.transactions_ = u16 != SQL_TC_NONE;
+  }
+
+  // ODBC has no standard way to read a generated key, nor to say which session settings make
+  // LIKE case-sensitive; these few answers are keyed by product name.
+  const std::string& n = d.dbms_name_;
+  if (Contains(n, "sqlite")) {
+    d.last_insert_id_query_ = "SELECT last_insert_rowid()";
+    d.integer_primary_key_is_rowid_ = true;
+    // The SQLite ODBC driver numbers KEY_SEQ in column order, not key order.
+    d.key_order_query_ = "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0";
+    d.session_setup_.push_back("PRAGMA case_sensitive_like = ON");
+  } else if (Contains(n, "postgres")) {
+    d.last_insert_id_query_ = "SELECT lastval()";
+  } else if (Contains(n, "mysql") || Contains(n, "mariadb")) {
+    d.last_insert_id_query_ = "SELECT LAST_INSERT_ID()";
+  } else if (Contains(n, "sql server")) {
+    d.last_insert_id_query_ = "SELECT @@IDENTITY";
+  }
+
+  std::string varchar = TypeName(dbc, SQL_VARCHAR);
+  if (!varchar.empty()) d.varchar_type_ = varchar;
+  d.long_text_type_ = TypeName(dbc, SQL_LONGVARCHAR);
+  return d;
+}
+
+Result<std::string> Dialect::Quote(std::string_view id) const {
+  if (quote_.empty()) {
+    bool plain = !id.empty() && (std::isalpha(static_cast<unsigned char>(id[0])) || id[0] == '_');
+    for (char c : id) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!plain) {
+      return InvalidArgument("identifier '" + std::string(id) +
+                                 "' needs quoting, but the ODBC driver supports none",
+                             "UNSUPPORTED_IDENTIFIER");
+    }
+    return std::string(id);
+  }
+  std::string out = quote_;
+  size_t i = 0;
+  while (i < id.size()) {
+    if (id.compare(i, quote_.size(), quote_) == 0) {
+      out += quote_;
+      out += quote_;
+      i += quote_.size();
+    } else {
+      out += id[i++];
+    }
+  }
+  out += quote_;
+  return out;
+}
+
+std::string Dialect::CatalogPattern(std::string_view name) const {
+  if (search_escape_.empty()) return std::string(name);
+  std::string out;
+  for (char c : name) {
+    if (c == '%' || c == '_' || search_escape_.find(c) != std::string::npos) out += search_escape_;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace fachadapter::odbc

@@ -1,0 +1,193 @@
+#include "row_reader.h"
+
+#include <algorithm>
+
+#include "odbc_handles.h"
+#include "value_codec.h"
+
+namespace fachadapter::odbc {
+
+RowReader::RowReader(const Table& table, std::vector<int> select, size_t rows)
+    : table_(table), rows_(rows == 0 ? 1 : rows) {
+  buffers_.reserve(select.size());
+  bool any_long = false;
+  for (int idx : select) {
+    const Column& c = table.columns[idx];
+    Buffer b;
+    b.column = idx;
+    b.bound = !(c.long_data || table.read_unbounded(idx));
+    any_long = any_long || !b.bound;
+    switch (c.type) {
+      case v1::FIELD_TYPE_BOOL: b.c_type = SQL_C_BIT; b.width = 1; break;
+      case v1::FIELD_TYPE_INT64: b.c_type = SQL_C_SBIGINT; b.width = sizeof(SQLBIGINT); break;
+      case v1::FIELD_TYPE_DOUBLE: b.c_type = SQL_C_DOUBLE; b.width = sizeof(double); break;
+      case v1::FIELD_TYPE_DECIMAL:
+        // Text, never a double. Room for every digit, sign, point, NUL, and for drivers that
+        // print a floating value in exponent form.
+        b.c_type = SQL_C_CHAR;
+        b.width = std::max<SQLLEN>(c.precision + 3, 64);
+        break;
+      case v1::FIELD_TYPE_DATE: b.c_type = SQL_C_TYPE_DATE; b.width = sizeof(SQL_DATE_STRUCT); break;
+      case v1::FIELD_TYPE_TIME: b.c_type = SQL_C_CHAR; b.width = 32; break;  // keeps fractions
+      case v1::FIELD_TYPE_TIMESTAMP:
+        b.c_type = SQL_C_TYPE_TIMESTAMP;
+        b.width = sizeof(SQL_TIMESTAMP_STRUCT);
+        break;
+      case v1::FIELD_TYPE_BYTES:
+        b.c_type = SQL_C_BINARY;
+        b.width = static_cast<SQLLEN>(std::max<int64_t>(c.length, 1));
+        break;
+      default:
+        // UTF-8 needs up to 4 bytes per character, plus the NUL.
+        b.c_type = SQL_C_CHAR;
+        b.width = static_cast<SQLLEN>(std::max<int64_t>(c.length, 1) * 4 + 1);
+        break;
+    }
+    buffers_.push_back(std::move(b));
+  }
+  if (any_long) rows_ = 1;
+  for (Buffer& b : buffers_) {
+    if (!b.bound) continue;
+    b.data.resize(static_cast<size_t>(b.width) * rows_);
+    b.ind.resize(rows_);
+  }
+}
+
+Status RowReader::Bind(SQLHSTMT stmt) {
+  FA_RETURN_IF_ERROR(Check(SQLSetStmtAttr(stmt, SQL_ATTR_ROW_BIND_TYPE,
+                                          reinterpret_cast<SQLPOINTER>(SQL_BIND_BY_COLUMN), 0),
+                           SQL_HANDLE_STMT, stmt, "setting column-wise binding"));
+  SQLRETURN rc = SQLSetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE,
+                                reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(rows_)), 0);
+  if (!SQL_SUCCEEDED(rc)) {
+    rows_ = 1;  // a driver without block cursors: one row per fetch
+    FA_RETURN_IF_ERROR(Check(SQLSetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE,
+                                            reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(1)), 0),
+                             SQL_HANDLE_STMT, stmt, "setting the row array size"));
+  } else if (rc == SQL_SUCCESS_WITH_INFO) {
+    // 01S02: the driver substituted another size; use what it took.
+    SQLULEN actual = 0;
+    if (SQL_SUCCEEDED(SQLGetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE, &actual, 0, nullptr)) &&
+        actual > 0 && actual < rows_) {
+      rows_ = actual;
+    }
+  }
+  FA_RETURN_IF_ERROR(Check(SQLSetStmtAttr(stmt, SQL_ATTR_ROWS_FETCHED_PTR, &fetched_, 0),
+                           SQL_HANDLE_STMT, stmt, "setting the rows-fetched pointer"));
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    Buffer& b = buffers_[i];
+    if (!b.bound) continue;
+    FA_RETURN_IF_ERROR(Check(SQLBindCol(stmt, static_cast<SQLUSMALLINT>(i + 1), b.c_type,
+                                        b.data.data(), b.width, b.ind.data()),
+                             SQL_HANDLE_STMT, stmt,
+                             "binding column '" + table_.columns[b.column].name + "'"));
+  }
+  return Status::OK();
+}
+
+Result<size_t> RowReader::Fetch(SQLHSTMT stmt) {
+  fetched_ = 0;
+  SQLRETURN rc = SQLFetch(stmt);
+  if (rc == SQL_NO_DATA) return size_t{0};
+  FA_RETURN_IF_ERROR(Check(rc, SQL_HANDLE_STMT, stmt, "fetching rows"));
+  return static_cast<size_t>(fetched_);
+}
+
+Status RowReader::GetLong(SQLHSTMT stmt, Buffer& b, v1::Value* out) {
+  const SQLUSMALLINT col = static_cast<SQLUSMALLINT>(&b - buffers_.data() + 1);
+  const size_t terminator = b.c_type == SQL_C_CHAR ? 1 : 0;
+  if (scratch_.size() < 4096) scratch_.resize(4096);
+  size_t have = 0;
+  for (;;) {
+    SQLLEN ind = 0;
+    SQLLEN room = static_cast<SQLLEN>(scratch_.size() - have);
+    SQLRETURN rc = SQLGetData(stmt, col, b.c_type, scratch_.data() + have, room, &ind);
+    if (rc == SQL_NO_DATA) break;
+    FA_RETURN_IF_ERROR(Check(rc, SQL_HANDLE_STMT, stmt,
+                             "reading field '" + table_.columns[b.column].name + "'"));
+    if (ind == SQL_NULL_DATA) {
+      out->set_null_value(v1::NULL_VALUE);
+      return Status::OK();
+    }
+    if (ind != SQL_NO_TOTAL && ind <= room - static_cast<SQLLEN>(terminator)) {
+      have += static_cast<size_t>(ind);  // the rest fitted
+      break;
+    }
+    // Truncated: this chunk filled the buffer (minus the NUL for text). Grow and go on.
+    have += static_cast<size_t>(room) - terminator;
+    size_t need = ind == SQL_NO_TOTAL ? scratch_.size() * 2
+                                      : have + static_cast<size_t>(ind - (room - static_cast<SQLLEN>(terminator))) + 1;
+    if (need > scratch_.size()) scratch_.resize(std::max(need, scratch_.size() * 2));
+  }
+  if (b.c_type == SQL_C_BINARY) {
+    out->set_bytes_value(scratch_.data(), have);
+  } else {
+    out->set_string_value(scratch_.data(), have);
+  }
+  return Status::OK();
+}
+
+Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) {
+  Buffer& b = buffers_[pos];
+  if (!b.bound) return GetLong(stmt, b, out);
+  const Column& c = table_.columns[b.column];
+  SQLLEN ind = b.ind[row];
+  if (ind == SQL_NULL_DATA) {
+    out->set_null_value(v1::NULL_VALUE);
+    return Status::OK();
+  }
+  const char* p = b.data.data() + static_cast<size_t>(b.width) * row;
+  auto text_fits = [&](SQLLEN terminator) { return ind != SQL_NO_TOTAL && ind <= b.width - terminator; };
+  auto too_long = [&]() {
+    table_.mark_unbounded(static_cast<size_t>(b.column));
+    return Status(StatusCode::kAborted,
+                  "a value of field '" + c.name + "' is longer than its declared type " +
+                      c.native_type +
+                      " (the database does not enforce it); the field is read unbounded from now "
+                      "on, retry the call",
+                  "FIELD_LONGER_THAN_DECLARED", c.name);
+  };
+  switch (c.type) {
+    case v1::FIELD_TYPE_BOOL: out->set_bool_value(*reinterpret_cast<const unsigned char*>(p) != 0); break;
+    case v1::FIELD_TYPE_INT64: out->set_int_value(*reinterpret_cast<const SQLBIGINT*>(p)); break;
+    case v1::FIELD_TYPE_DOUBLE: out->set_double_value(*reinterpret_cast<const double*>(p)); break;
+    case v1::FIELD_TYPE_DATE: DateToValue(*reinterpret_cast<const SQL_DATE_STRUCT*>(p), out); break;
+    case v1::FIELD_TYPE_TIMESTAMP:
+      TimestampToValue(*reinterpret_cast<const SQL_TIMESTAMP_STRUCT*>(p), out);
+      break;
+    case v1::FIELD_TYPE_DECIMAL: {
+      if (!text_fits(1)) return too_long();
+      char canon[200];
+      size_t n = CanonicalDecimal(std::string_view(p, static_cast<size_t>(ind)), c.scale, canon, sizeof canon);
+      if (n == 0) {
+        return Status(StatusCode::kDataLoss,
+                      "field '" + c.name + "' (" + c.native_type + ") holds '" +
+                          std::string(p, static_cast<size_t>(std::min<SQLLEN>(ind, 40))) +
+                          "', which is not a number",
+                      "INVALID_STORED_VALUE", c.name);
+      }
+      out->mutable_decimal_value()->set_value(canon, n);
+      break;
+    }
+    case v1::FIELD_TYPE_TIME:
+      if (!text_fits(1) || !ParseTimeText(std::string_view(p, static_cast<size_t>(ind)), out)) {
+        return Status(StatusCode::kDataLoss,
+                      "field '" + c.name + "' (" + c.native_type + ") holds '" +
+                          std::string(p, static_cast<size_t>(std::clamp<SQLLEN>(ind, 0, 31))) +
+                          "', which is not a time of day",
+                      "INVALID_STORED_VALUE", c.name);
+      }
+      break;
+    case v1::FIELD_TYPE_BYTES:
+      if (!text_fits(0)) return too_long();
+      out->set_bytes_value(p, static_cast<size_t>(ind));
+      break;
+    default:
+      if (!text_fits(1)) return too_long();
+      out->set_string_value(p, static_cast<size_t>(ind));
+      break;
+  }
+  return Status::OK();
+}
+
+}  // namespace fachadapter::odbc

@@ -1,0 +1,65 @@
+// Reads result rows with bound columns and block fetch, and decodes them into
+// fachadapter.v1.Value.
+//
+// Columns are bound column-wise (one array per column, SQL_ATTR_ROW_ARRAY_SIZE rows per
+// SQLFetch, SQL_ATTR_ROWS_FETCHED_PTR). Columns too long to bind sensibly (LOBs, unknown
+// length) are read with SQLGetData after the bound ones; ODBC allows that only one row at a
+// time unless the driver supports SQL_GD_BLOCK, so such a result is fetched row by row.
+#ifndef FACHADAPTER_CONNECTORS_ODBC_ROW_READER_H_
+#define FACHADAPTER_CONNECTORS_ODBC_ROW_READER_H_
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "fachadapter/status.h"
+#include "fachadapter/v1/value.pb.h"
+
+namespace fachadapter::odbc {
+
+/// Bound buffers for the selected columns of one statement.
+class RowReader {
+ public:
+  /// Prepares buffers for `select` (table column indexes in select order, long columns last)
+  /// with room for `rows` rows per fetch.
+  RowReader(const Table& table, std::vector<int> select, size_t rows);
+
+  /// Sets the row array size and binds the buffers to an executed or prepared statement.
+  Status Bind(SQLHSTMT stmt);
+  /// Fetches the next block. Returns the number of rows in it; 0 at the end.
+  Result<size_t> Fetch(SQLHSTMT stmt);
+  /// Decodes select position `pos` of row `row` of the current block into `out`. Long
+  /// columns must be decoded in select order, once per row (SQLGetData). A value longer than
+  /// its bound buffer (a DBMS that does not enforce VARCHAR(n), like SQLite) is never cut:
+  /// it is ABORTED with reason FIELD_LONGER_THAN_DECLARED, and the column is marked so that
+  /// the next scan reads it unbounded. A value that is not what the column declares (text
+  /// in a DECIMAL column) is DATA_LOSS naming the field.
+  Status Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out);
+
+  /// Rows per fetch actually in effect.
+  size_t rows_per_fetch() const { return rows_; }
+
+ private:
+  struct Buffer {
+    int column = 0;             // table column index
+    SQLSMALLINT c_type = 0;     // SQL_C_* bound or requested from SQLGetData
+    SQLLEN width = 0;           // bytes per row
+    bool bound = true;          // false: read with SQLGetData
+    std::vector<char> data;     // width * rows
+    std::vector<SQLLEN> ind;    // rows
+  };
+  Status GetLong(SQLHSTMT stmt, Buffer& b, v1::Value* out);
+
+  const Table& table_;
+  size_t rows_;
+  SQLULEN fetched_ = 0;
+  std::vector<Buffer> buffers_;
+  std::string scratch_;  // reused for SQLGetData and decimal text
+};
+
+}  // namespace fachadapter::odbc
+
+#endif  // FACHADAPTER_CONNECTORS_ODBC_ROW_READER_H_
