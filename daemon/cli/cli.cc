@@ -512,14 +512,17 @@ int RunQuery(Session& s, const Invocation& inv) {
   }
   grpc::Status st = reader->Finish();
   if (output_broken) return kExitError;
-  if (!begun) {
+  if (!begun && st.ok()) {
+    // An empty result still gets its header (and, in a table, "(no records)").
     google::protobuf::RepeatedPtrField<std::string> names = req.fields();
     if (names.empty()) {
       for (const auto& f : schema.fields()) names.Add(std::string(f.name()));
     }
     writer->Begin(ColumnsFor(names, schema));
+    begun = true;
   }
-  writer->Finish();
+  // Print what arrived before an error too: those records are valid.
+  if (begun) writer->Finish();
   if (!st.ok()) {
     code = s.Fail(st, ctx);
     if (writer->rows() > 0 && !resume_token.empty()) {
@@ -806,7 +809,8 @@ bool ParseAssignment(std::string_view arg, const v1::EntitySchema& schema, std::
     FilterError fe;
     if (!ParseFieldLiteral(text, *f, value, &fe)) {
       *usage = fe.kind == FilterError::Kind::kSyntax;
-      *error = "value of " + name + ": " + FormatFilterError(text, fe);
+      // A caret helps within a literal's syntax; a schema mistake is said in words.
+      *error = *usage ? "value of " + name + ": " + FormatFilterError(text, fe) : fe.message;
       return false;
     }
     return true;
