@@ -871,7 +871,7 @@ std::string UsageText() {
       "Examples:\n"
       "  fachadapter entities\n"
       "  fachadapter describe Gewerbebetrieb\n"
-      "  fachadapter get Gewerbebetrieb 1001\n"
+      "  fachadapter get Gewerbebetrieb 100001\n"
       "  fachadapter query Gewerbebetrieb --filter \"ort = 'Berlin' and beginn >= 2019-01-01\" "
       "--limit 10\n"
       "  fachadapter --format csv query Gewerbebetrieb --fields name,ort > betriebe.csv\n"
