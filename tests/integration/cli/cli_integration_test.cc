@@ -219,6 +219,19 @@ TEST_F(CliEndToEnd, EntitiesAndDescribe) {
   EXPECT_NE(r.out.find("Betriebe für den CLI-Test"), std::string::npos) << r;
   EXPECT_NE(r.out.find("get,query,create,update,delete"), std::string::npos) << r;
 
+  r = Cli({"--format", "json", "entities"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out,
+            "{\"name\":\"Betrieb\",\"source\":\"db\",\"capabilities\":"
+            "\"get,query,create,update,delete\",\"description\":\"Betriebe für den CLI-Test\"}\n")
+      << r;
+  r = Cli({"entities", "--format=csv"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out,
+            "name,source,capabilities,description\r\n"
+            "Betrieb,db,\"get,query,create,update,delete\",Betriebe für den CLI-Test\r\n")
+      << r;
+
   r = Cli({"describe", "Betrieb"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_NE(r.out.find("key           nr"), std::string::npos) << r;
@@ -310,6 +323,14 @@ TEST_F(CliEndToEnd, QueryFormats) {
             "{\"nr\":1,\"name\":\"Müller; \\\"Söhne\\\"\",\"ort\":\"Köln\",\"beginn\":"
             "\"2019-04-01\",\"umsatz\":\"1234.50\"}\n")
       << r;
+
+  r = Cli({"query", "Betrieb", "--filter", "ort = 'Nirgendwo'", "--fields", "nr,ort"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "nr  ort\n--  ---\n(no records)\n") << r;
+  r = Cli({"--format", "csv", "query", "Betrieb", "--filter", "ort = 'Nirgendwo'", "--fields",
+           "nr,ort"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "nr,ort\r\n") << r;
 
   // The table aligns by characters, not bytes: "Müller" is as wide as "Muller".
   r = Cli({"query", "Betrieb", "--filter", "nr <= 3", "--fields", "name,nr", "--order-by", "nr"});

@@ -1,6 +1,7 @@
 // The command line: options, arguments typed against the schema, and the exit codes of
 // runs that fail before or at the connection.
 #include "cli.h"
+#include "command_line.h"
 
 #include <gtest/gtest.h>
 
@@ -115,6 +116,40 @@ TEST(CommandLine, FieldListsAndOrder) {
   order.Clear();
   EXPECT_FALSE(ParseOrderBy("a,-", &order, &error));
   EXPECT_NE(error.find("names no field"), std::string::npos) << error;
+}
+
+TEST(CommandLine, QueryOptions) {
+  v1::QueryRequest req;
+  std::string error;
+  ASSERT_TRUE(ParseQueryOptions({{"fields", "nr,name"}, {"order-by", "-nr"}, {"limit", "100"},
+                                 {"page-token", "tok"}, {"batch-size", "7"}, {"filter", "x"}},
+                                &req, &error))
+      << error;
+  EXPECT_EQ(req.fields_size(), 2);
+  EXPECT_EQ(req.order_by(0).field(), "nr");
+  EXPECT_TRUE(req.order_by(0).descending());
+  EXPECT_EQ(req.limit(), 100);
+  EXPECT_EQ(req.page_token(), "tok");
+  EXPECT_EQ(req.batch_size(), 7);
+  EXPECT_FALSE(req.has_filter());  // needs the schema: ParseFilter
+
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"limit", "-1"}, {"limit", "1.5"}, {"limit", "lots"}, {"limit", ""},
+           {"batch-size", "2147483648"}, {"batch-size", "-3"}, {"fields", "a,"}}) {
+    v1::QueryRequest r;
+    EXPECT_FALSE(ParseQueryOptions({{name, value}}, &r, &error)) << name << "=" << value;
+    EXPECT_NE(error.find(name == "fields" ? "empty field name" : "--" + name), std::string::npos)
+        << error;
+  }
+}
+
+TEST(CommandLine, HelpTexts) {
+  EXPECT_EQ(HelpText(""), UsageText());
+  EXPECT_EQ(HelpText("nope"), UsageText());
+  EXPECT_EQ(HelpText("update").rfind("Usage: fachadapter [options] update ENTITY KEY...", 0), 0u);
+  for (const char* c : {"entities", "describe", "get", "query", "create", "update", "delete"}) {
+    EXPECT_NE(UsageText().find(std::string("  ") + c + " "), std::string::npos) << c;
+  }
 }
 
 TEST(CommandLine, Assignments) {
