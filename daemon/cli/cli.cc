@@ -67,7 +67,8 @@ class Session {
     // TLS comes with a later issue; until then the CLI speaks plaintext only.
     channel_ = grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
     stub_ = v1::Adapter::NewStub(channel_);
-    if (options.timeout_seconds > 0) {
+    // Beyond about 30 years a deadline means nothing, and its nanoseconds would overflow.
+    if (options.timeout_seconds > 0 && options.timeout_seconds < 1e9) {
       deadline_ = std::chrono::system_clock::now() +
                   std::chrono::duration_cast<std::chrono::system_clock::duration>(
                       std::chrono::duration<double>(options.timeout_seconds));

@@ -274,6 +274,10 @@ TEST(RunCli, UnreachableServer) {
   r = RunArgs({"--target", target, "--timeout", "10", "query", "Gewerbebetrieb", "--filter",
                "ort = 'x'"});
   EXPECT_EQ(r.code, kExitUnavailable);
+  // No limit, or one too far away to matter, is no deadline at all.
+  EXPECT_EQ(RunArgs({"--target", target, "--timeout", "0", "entities"}).code, kExitUnavailable);
+  EXPECT_EQ(RunArgs({"--target", target, "--timeout", "1e300", "entities"}).code,
+            kExitUnavailable);
 }
 
 }  // namespace
