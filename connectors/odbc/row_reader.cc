@@ -119,12 +119,38 @@ Status RowReader::GetLong(SQLHSTMT stmt, Buffer& b, v1::Value* out) {
                                       : have + static_cast<size_t>(ind - (room - static_cast<SQLLEN>(terminator))) + 1;
     if (need > scratch_.size()) scratch_.resize(std::max(need, scratch_.size() * 2));
   }
-  if (b.c_type == SQL_C_BINARY) {
-    out->set_bytes_value(scratch_.data(), have);
-  } else {
-    out->set_string_value(scratch_.data(), have);
+  return FromText(table_.columns[b.column], std::string_view(scratch_.data(), have), out);
+}
+
+Status RowReader::FromText(const Column& c, std::string_view text, v1::Value* out) {
+  switch (c.type) {
+    case v1::FIELD_TYPE_BYTES:
+      out->set_bytes_value(text.data(), text.size());
+      return Status::OK();
+    case v1::FIELD_TYPE_DECIMAL: {
+      // Exact whatever the length: a decimal may be longer than its declared precision
+      // where the DBMS does not enforce it.
+      if (decimal_.size() < text.size() + 8) decimal_.resize(text.size() + 8 + 128);
+      size_t n = CanonicalDecimal(text, c.scale, decimal_.data(), decimal_.size());
+      if (n == 0) return NotStored(c, text, "a number");
+      out->mutable_decimal_value()->set_value(decimal_.data(), n);
+      return Status::OK();
+    }
+    case v1::FIELD_TYPE_TIME:
+      if (!ParseTimeText(text, out)) return NotStored(c, text, "a time of day");
+      return Status::OK();
+    default:
+      out->set_string_value(text.data(), text.size());
+      return Status::OK();
   }
-  return Status::OK();
+}
+
+Status RowReader::NotStored(const Column& c, std::string_view text, std::string_view what) {
+  return Status(StatusCode::kDataLoss,
+                "field '" + c.name + "' (" + c.native_type + ") holds '" +
+                    std::string(text.substr(0, 40)) + (text.size() > 40 ? "...'" : "'") +
+                    ", which is not " + std::string(what),
+                "INVALID_STORED_VALUE", c.name);
 }
 
 Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) {
@@ -155,29 +181,10 @@ Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) 
     case v1::FIELD_TYPE_TIMESTAMP:
       TimestampToValue(*reinterpret_cast<const SQL_TIMESTAMP_STRUCT*>(p), out);
       break;
-    case v1::FIELD_TYPE_DECIMAL: {
-      if (!text_fits(1)) return too_long();
-      char canon[200];
-      size_t n = CanonicalDecimal(std::string_view(p, static_cast<size_t>(ind)), c.scale, canon, sizeof canon);
-      if (n == 0) {
-        return Status(StatusCode::kDataLoss,
-                      "field '" + c.name + "' (" + c.native_type + ") holds '" +
-                          std::string(p, static_cast<size_t>(std::min<SQLLEN>(ind, 40))) +
-                          "', which is not a number",
-                      "INVALID_STORED_VALUE", c.name);
-      }
-      out->mutable_decimal_value()->set_value(canon, n);
-      break;
-    }
+    case v1::FIELD_TYPE_DECIMAL:
     case v1::FIELD_TYPE_TIME:
-      if (!text_fits(1) || !ParseTimeText(std::string_view(p, static_cast<size_t>(ind)), out)) {
-        return Status(StatusCode::kDataLoss,
-                      "field '" + c.name + "' (" + c.native_type + ") holds '" +
-                          std::string(p, static_cast<size_t>(std::clamp<SQLLEN>(ind, 0, 31))) +
-                          "', which is not a time of day",
-                      "INVALID_STORED_VALUE", c.name);
-      }
-      break;
+      if (!text_fits(1)) return too_long();
+      return FromText(c, std::string_view(p, static_cast<size_t>(ind)), out);
     case v1::FIELD_TYPE_BYTES:
       if (!text_fits(0)) return too_long();
       out->set_bytes_value(p, static_cast<size_t>(ind));

@@ -52,12 +52,16 @@ class RowReader {
     std::vector<SQLLEN> ind;    // rows
   };
   Status GetLong(SQLHSTMT stmt, Buffer& b, v1::Value* out);
+  // Decodes a text or binary image of a value of column `c`.
+  Status FromText(const Column& c, std::string_view text, v1::Value* out);
+  static Status NotStored(const Column& c, std::string_view text, std::string_view what);
 
   const Table& table_;
   size_t rows_;
   SQLULEN fetched_ = 0;
   std::vector<Buffer> buffers_;
-  std::string scratch_;  // reused for SQLGetData and decimal text
+  std::string scratch_;  // reused for SQLGetData
+  std::string decimal_;  // reused for canonical decimal text
 };
 
 }  // namespace fachadapter::odbc

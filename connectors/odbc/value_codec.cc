@@ -13,24 +13,29 @@ size_t CanonicalDecimal(std::string_view text, int scale, char* out, size_t cap)
   while (n > i && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\0')) --n;
   bool neg = false;
   if (i < n && (text[i] == '-' || text[i] == '+')) neg = text[i++] == '-';
-  // Collect all mantissa digits and where the decimal point sits among them.
-  char digits[160];
+  // The mantissa: its digits are text[mant, i) without the point; `point` counts the digits
+  // before the point. Read in place, so any length works without a buffer.
+  const size_t mant = i;
   size_t nd = 0;
-  long point = -1;  // number of digits before the point
-  bool any = false;
+  long point = -1;
+  size_t dot_at = std::string_view::npos;  // position of '.' in text, if any
   for (; i < n; ++i) {
     char c = text[i];
     if (c >= '0' && c <= '9') {
-      if (nd >= sizeof digits) return 0;
-      digits[nd++] = c;
-      any = true;
+      ++nd;
     } else if (c == '.' && point < 0) {
       point = static_cast<long>(nd);
+      dot_at = i;
     } else {
       break;
     }
   }
-  if (!any) return 0;
+  if (nd == 0) return 0;
+  auto digit_at = [&](size_t k) {
+    size_t pos = mant + k;
+    if (dot_at != std::string_view::npos && pos >= dot_at) ++pos;
+    return text[pos];
+  };
   if (point < 0) point = static_cast<long>(nd);
   if (i < n) {
     if (text[i] != 'e' && text[i] != 'E') return 0;
@@ -41,7 +46,7 @@ size_t CanonicalDecimal(std::string_view text, int scale, char* out, size_t cap)
     bool edigits = false;
     for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i) {
       e = e * 10 + (text[i] - '0');
-      if (e > 100) return 0;
+      if (e > 400) return 0;
       edigits = true;
     }
     if (!edigits || i != n) return 0;
@@ -56,24 +61,24 @@ size_t CanonicalDecimal(std::string_view text, int scale, char* out, size_t cap)
   if (neg) put('-');
   bool leading = true;
   for (long k = 0; k < point; ++k) {
-    char c = k < static_cast<long>(nd) ? digits[k] : '0';
+    char c = k < static_cast<long>(nd) ? digit_at(static_cast<size_t>(k)) : '0';
     if (leading && c == '0') continue;
     leading = false;
     put(c);
   }
   if (leading) put('0');
-  long frac = static_cast<long>(nd) - point;
-  // Drop zeros past the requested scale only: they carry no digits, and the scale is what
-  // the column declares.
-  long keep = frac;
-  while (keep > scale && keep > 0 && digits[point + keep - 1] == '0') --keep;
+  // Every fraction digit the driver printed is kept (trailing zeros carry the value's scale),
+  // and the fraction is padded to the column's scale.
+  long keep = static_cast<long>(nd) - point;
+  if (keep < 0) keep = 0;
+  auto frac_digit = [&](long k) {  // k-th fraction digit, '0' outside the mantissa
+    long idx = point + k;
+    return idx >= 0 && idx < static_cast<long>(nd) ? digit_at(static_cast<size_t>(idx)) : '0';
+  };
   long width = keep > scale ? keep : scale;
   if (width > 0) {
     put('.');
-    for (long k = 0; k < width; ++k) {
-      long idx = point + k;
-      put(idx >= 0 && idx < static_cast<long>(nd) && k < keep ? digits[idx] : '0');
-    }
+    for (long k = 0; k < width; ++k) put(k < keep ? frac_digit(k) : '0');
   }
   if (o > cap) return 0;
   // "-0" and "-0.00" are zero.

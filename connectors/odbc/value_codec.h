@@ -20,7 +20,8 @@ namespace fachadapter::odbc {
 /// Writes the canonical decimal text (fachadapter.v1.Decimal: optional '-', digits, optional
 /// '.' and digits, no exponent) of a number the driver printed (leading/trailing blanks,
 /// '+', exponent, leading zeros allowed) into `out` (capacity `cap`). `scale` > 0 pads the
-/// fraction with zeros to that many digits; digits are never dropped. Returns the length, or
+/// fraction with zeros to that many digits; no digit is ever dropped, not even a trailing
+/// zero (it carries the scale). Returns the length, or
 /// 0 if `text` is not a number or does not fit.
 size_t CanonicalDecimal(std::string_view text, int scale, char* out, size_t cap);
 

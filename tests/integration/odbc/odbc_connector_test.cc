@@ -677,13 +677,16 @@ TEST_F(OdbcConnectorTest, CancellationStopsAScanBetweenBatches) {
   req.set_entity("zahl");
   req.set_batch_size(100);
   TestCallContext ctx;
-  auto r = inst_->Scan(req, &ctx, 1);
-  ASSERT_TRUE(r.ok()) << r.error.message();
-  EXPECT_EQ(r.records.size(), 100u);
-  ctx.Cancel();
-  auto c = inst_->Scan(req, &ctx);
-  EXPECT_EQ(c.code, 1) << c.error.message();  // CANCELLED
-  EXPECT_EQ(c.error.reason(), "CANCELLED");
+  auto r = inst_->Scan(req, &ctx, 100000, /*cancel_after_batches=*/2);
+  EXPECT_EQ(r.code, 1) << r.error.message();  // CANCELLED
+  EXPECT_EQ(r.error.reason(), "CANCELLED");
+  EXPECT_EQ(r.records.size(), 200u) << "two batches, then the cancellation";
+
+  // The cursor's connection went back to the pool: the instance keeps working.
+  TestCallContext fresh;
+  auto again = inst_->Scan(req, &fresh);
+  ASSERT_TRUE(again.ok()) << again.error.message();
+  EXPECT_EQ(again.records.size(), 2500u);
 }
 
 TEST_F(OdbcConnectorTest, ConcurrentScansShareTheBoundedPool) {

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -56,7 +57,9 @@ class Plugin {
  public:
   /// Loads `path`; throws std::runtime_error with dlerror() on failure.
   explicit Plugin(const std::string& path) {
-    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    // RTLD_NODELETE keeps the code mapped after dlclose, so sanitizer reports at exit can
+    // still name the plugin's functions.
     if (!handle_) throw std::runtime_error(std::string("dlopen: ") + dlerror());
     abi_symbol_ = static_cast<const uint32_t*>(dlsym(handle_, FACHADAPTER_CONNECTOR_ABI_SYMBOL));
     init_ = reinterpret_cast<FaConnectorInitFn>(dlsym(handle_, FACHADAPTER_CONNECTOR_ENTRY));
@@ -178,8 +181,9 @@ class Instance {
     std::vector<v1::Record> records;       // all records in order
     bool ok() const { return code == 0; }
   };
-  ScanResult Scan(const cv1::ScanRequest& request, const TestCallContext* ctx = nullptr,
-                  size_t max_batches = 100000) {
+  /// With `cancel_after_batches`, raises `ctx`'s cancellation flag after that many batches.
+  ScanResult Scan(const cv1::ScanRequest& request, TestCallContext* ctx = nullptr,
+                  size_t max_batches = 100000, size_t cancel_after_batches = SIZE_MAX) {
     ScanResult r;
     std::string bytes = request.SerializeAsString();
     FaScanCursor* cursor = nullptr;
@@ -210,6 +214,7 @@ class Instance {
       if (r.batches.empty()) r.fields.assign(b.fields().begin(), b.fields().end());
       for (const auto& rec : b.batch().records()) r.records.push_back(rec);
       r.batches.push_back(std::move(b));
+      if (ctx && r.batches.size() == cancel_after_batches) ctx->Cancel();
     }
     plugin_.table().scan_close(cursor);
     return r;
