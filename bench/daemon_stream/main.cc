@@ -162,8 +162,9 @@ class WorkDir {
   bool keep_;
 };
 
-/// Runs argv to its end with stdout and stderr into `log`; returns its exit status.
-int RunToEnd(const std::vector<std::string>& argv, const fs::path& log) {
+/// Runs argv to its end with stdout and stderr into `log`, killing it after `timeout`;
+/// returns its exit status (128 + signal if it was killed).
+int RunToEnd(const std::vector<std::string>& argv, const fs::path& log, std::chrono::seconds timeout) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -175,8 +176,15 @@ int RunToEnd(const std::vector<std::string>& argv, const fs::path& log) {
   int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw BenchError("cannot start " + argv[0] + ": " + std::strerror(rc));
+  const auto until = Clock::now() + timeout;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (Clock::now() > until) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -244,16 +252,14 @@ class DaemonProcess {
         pid_ = -1;
         throw BenchError("fachadapterd exited at start-up; its log:\n" + out);
       }
-      if (Clock::now() > until) throw BenchError("fachadapterd did not report its port within 30 s; its log:\n" + out);
+      if (Clock::now() > until) {
+        Kill();  // a throwing constructor runs no destructor
+        throw BenchError("fachadapterd did not report its port within 30 s; its log:\n" + out);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  ~DaemonProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
+  ~DaemonProcess() { Kill(); }
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
@@ -281,6 +287,14 @@ class DaemonProcess {
   }
 
  private:
+  void Kill() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
   fs::path log_;
   pid_t pid_ = -1;
   int port_ = 0;
@@ -323,12 +337,19 @@ EntitySpec WriteConfig(const Options& o, const fs::path& db, const fs::path& out
 
   EntitySpec spec;
   spec.table = entity["table"].as<std::string>();
-  for (const auto& f : entity["fields"]) {
-    spec.columns.push_back(f.second["column"].as<std::string>());
-  }
+  // The three forms of docs/configuration.md: `name:`, `name: RAW`, `name: {column: RAW, ...}`.
+  auto column_of = [](const std::string& field, const YAML::Node& def) {
+    if (def.IsScalar()) return def.as<std::string>();
+    if (def.IsMap() && def["column"]) return def["column"].as<std::string>();
+    return field;
+  };
+  const YAML::Node fields = entity["fields"];
+  for (const auto& f : fields) spec.columns.push_back(column_of(f.first.as<std::string>(), f.second));
   for (const auto& k : entity["key"]) {
-    spec.key.push_back(entity["fields"][k.as<std::string>()]["column"].as<std::string>());
+    const std::string name = k.as<std::string>();
+    spec.key.push_back(column_of(name, fields[name]));
   }
+  if (spec.key.empty()) throw BenchError("entity " + o.entity + " in " + example.string() + " names no key");
   std::ofstream file(out);
   file << "# Written by bench_daemon_stream from " << example.string() << "\n" << cfg << "\n";
   if (!file) throw BenchError("cannot write " + out.string());
@@ -553,7 +574,7 @@ int Run(const Options& o) {
     const auto t0 = Clock::now();
     int rc = RunToEnd({"/usr/bin/python3", (o.example_dir / "generate.py").string(), "--betriebe", std::to_string(o.rows),
                        "--output", db.string(), "-q"},
-                      log);
+                      log, std::chrono::seconds(300));
     if (rc != 0) throw BenchError("generate.py exited with " + std::to_string(rc) + ":\n" + ReadFile(log));
     std::printf("generated %s with %" PRId64 " rows of the main table in %.1f s\n", db.c_str(), o.rows,
                 std::chrono::duration<double>(Clock::now() - t0).count());
