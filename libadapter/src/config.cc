@@ -4,11 +4,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -138,6 +140,243 @@ bool ValidName(const std::string& s, bool allow_dash) {
     }
   }
   return true;
+}
+
+bool IsLoopbackAddress(const std::string& addr) {
+  static const std::regex kLoopback(R"(^(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\]):[0-9]+$)");
+  return std::regex_match(addr, kLoopback);
+}
+
+// A file the daemon must read at start (certificates, keys): resolved against the config's
+// folder and checked now, so a typo is a config error with its line rather than a failed
+// handshake later.
+bool ReadableFile(Checker& ck, const YAML::Node& node, const std::string& what,
+                  const std::string& config_dir, std::string* out) {
+  if (!ck.String(node, what, out)) return false;
+  std::filesystem::path p = *out;
+  if (p.is_relative()) p = std::filesystem::path(config_dir) / p;
+  *out = p.lexically_normal().string();
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    ck.Error(node, what + ": cannot read " + *out + ": " + std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+void ParseTls(Checker& ck, const YAML::Node& n, const std::string& dir, TlsConfig* t) {
+  t->enabled = true;
+  t->location = LocOf(n);
+  if (!ck.Keys(n, "security.tls", {"cert_file", "key_file", "client_ca_file", "client_auth",
+                                   "principal_from", "reload_interval_seconds"})) {
+    return;
+  }
+  for (const char* req : {"cert_file", "key_file"}) {
+    if (!n[req]) ck.Error(n, std::string("security.tls: '") + req + "' is required");
+  }
+  if (n["cert_file"]) ReadableFile(ck, n["cert_file"], "security.tls.cert_file", dir, &t->cert_file);
+  if (n["key_file"]) ReadableFile(ck, n["key_file"], "security.tls.key_file", dir, &t->key_file);
+  if (n["client_ca_file"]) {
+    ReadableFile(ck, n["client_ca_file"], "security.tls.client_ca_file", dir, &t->client_ca_file);
+    t->client_auth = "require";
+  }
+  if (n["client_auth"]) {
+    if (ck.String(n["client_auth"], "security.tls.client_auth", &t->client_auth)) {
+      if (t->client_auth != "none" && t->client_auth != "request" && t->client_auth != "require") {
+        ck.Error(n["client_auth"], "security.tls.client_auth must be none, request or require, not '" +
+                                       t->client_auth + "'");
+      } else if (t->client_auth != "none" && t->client_ca_file.empty()) {
+        ck.Error(n["client_auth"], "security.tls.client_auth: '" + t->client_auth +
+                                       "' needs client_ca_file (the CAs that sign client certificates)");
+      }
+    }
+  }
+  if (n["principal_from"]) {
+    if (ck.StringList(n["principal_from"], "security.tls.principal_from", &t->principal_from)) {
+      for (const auto& p : t->principal_from) {
+        if (p != "san_uri" && p != "san_dns" && p != "subject_cn") {
+          ck.Error(n["principal_from"], "security.tls.principal_from: unknown source '" + p +
+                                            "' (san_uri, san_dns, subject_cn)");
+        }
+      }
+      if (t->principal_from.empty()) ck.Error(n["principal_from"], "security.tls.principal_from: at least one source");
+    }
+  }
+  if (n["reload_interval_seconds"]) {
+    ck.Int(n["reload_interval_seconds"], "security.tls.reload_interval_seconds", 1, 86400,
+           &t->reload_interval_seconds);
+  }
+}
+
+void ParseJwt(Checker& ck, const YAML::Node& n, const std::string& dir, JwtConfig* j) {
+  j->enabled = true;
+  j->location = LocOf(n);
+  if (!ck.Keys(n, "security.jwt", {"jwks_file", "issuer", "audience", "principal_claim", "scopes_claim",
+                                   "groups_claim", "algorithms", "clock_skew_seconds"})) {
+    return;
+  }
+  for (const char* req : {"jwks_file", "issuer", "audience"}) {
+    if (!n[req]) ck.Error(n, std::string("security.jwt: '") + req + "' is required");
+  }
+  if (n["jwks_file"]) ReadableFile(ck, n["jwks_file"], "security.jwt.jwks_file", dir, &j->jwks_file);
+  if (n["issuer"]) ck.String(n["issuer"], "security.jwt.issuer", &j->issuer);
+  if (n["audience"]) ck.StringList(n["audience"], "security.jwt.audience", &j->audiences);
+  if (n["principal_claim"]) ck.String(n["principal_claim"], "security.jwt.principal_claim", &j->principal_claim);
+  if (n["scopes_claim"]) ck.String(n["scopes_claim"], "security.jwt.scopes_claim", &j->scopes_claim);
+  if (n["groups_claim"]) ck.String(n["groups_claim"], "security.jwt.groups_claim", &j->groups_claim);
+  if (n["algorithms"] && ck.StringList(n["algorithms"], "security.jwt.algorithms", &j->algorithms)) {
+    for (const auto& a : j->algorithms) {
+      if (a != "RS256" && a != "ES256" && a != "PS256") {
+        ck.Error(n["algorithms"], "security.jwt.algorithms: '" + a + "' is not accepted (RS256, ES256, PS256)");
+      }
+    }
+    if (j->algorithms.empty()) ck.Error(n["algorithms"], "security.jwt.algorithms: at least one");
+  }
+  if (n["clock_skew_seconds"]) ck.Int(n["clock_skew_seconds"], "security.jwt.clock_skew_seconds", 0, 300, &j->clock_skew_seconds);
+}
+
+void ParseRule(Checker& ck, const YAML::Node& n, int index, PolicyRule* r) {
+  r->location = LocOf(n);
+  r->name = "rule " + std::to_string(index + 1);
+  std::string what = "security.policy[" + std::to_string(index) + "]";
+  if (!ck.Keys(n, what, {"name", "principals", "groups", "scopes", "entities", "operations", "rows",
+                         "personal_fields", "masked_fields"})) {
+    return;
+  }
+  if (n["name"]) ck.String(n["name"], what + ": name", &r->name);
+  what = "security.policy rule '" + r->name + "'";
+  if (n["principals"]) ck.StringList(n["principals"], what + ": principals", &r->principals);
+  if (n["groups"]) ck.StringList(n["groups"], what + ": groups", &r->groups);
+  if (n["scopes"]) ck.StringList(n["scopes"], what + ": scopes", &r->scopes);
+  if (r->principals.empty() && r->groups.empty() && r->scopes.empty()) {
+    ck.Error(n, what + ": names no caller; give principals, groups or scopes (principals: [\"*\"] = any authenticated caller)");
+  }
+  if (!n["entities"]) ck.Error(n, what + ": 'entities' is required (\"*\" = all)");
+  else ck.StringList(n["entities"], what + ": entities", &r->entities);
+  if (!n["operations"]) {
+    ck.Error(n, what + ": 'operations' is required (describe, get, query, create, update, delete, \"*\")");
+  } else if (ck.StringList(n["operations"], what + ": operations", &r->operations)) {
+    for (const auto& op : r->operations) {
+      if (op != "*" && op != "describe" && op != "get" && op != "query" && op != "create" &&
+          op != "update" && op != "delete") {
+        ck.Error(n["operations"], what + ": unknown operation '" + op +
+                                      "' (describe, get, query, create, update, delete, *)");
+      }
+    }
+  }
+  if (const YAML::Node rows = n["rows"]) {
+    if (!rows.IsSequence()) {
+      ck.Error(rows, what + ": rows must be a list of {field: F, claim: C} or {field: F, value: V}");
+    } else {
+      for (const auto& c : rows) {
+        RowCondition rc;
+        rc.location = LocOf(c);
+        if (!ck.Keys(c, what + ": rows item", {"field", "claim", "value"})) continue;
+        if (!c["field"]) ck.Error(c, what + ": rows item needs 'field'");
+        else ck.String(c["field"], what + ": rows field", &rc.field);
+        if (!!c["claim"] == !!c["value"]) {
+          ck.Error(c, what + ": rows item needs exactly one of 'claim' (the caller's claim to compare with) or 'value'");
+        }
+        if (c["claim"]) ck.String(c["claim"], what + ": rows claim", &rc.claim);
+        if (c["value"]) ck.String(c["value"], what + ": rows value", &rc.value);
+        r->rows.push_back(std::move(rc));
+      }
+    }
+  }
+  if (n["personal_fields"]) ck.StringList(n["personal_fields"], what + ": personal_fields", &r->personal_fields);
+  if (n["masked_fields"]) ck.StringList(n["masked_fields"], what + ": masked_fields", &r->masked_fields);
+}
+
+// Checks the policy against the entities the file declares. Entities without `fields` are
+// checked again against their discovered schema when the server starts.
+void CheckPolicy(Checker& ck, const YAML::Node& policy, const Config& cfg) {
+  std::map<std::string, const EntityConfig*> by_name;
+  for (const auto& e : cfg.entities) by_name[e.name] = &e;
+  int i = 0;
+  for (const auto& r : cfg.security.policy) {
+    const YAML::Node n = policy[i++];
+    const std::string what = "security.policy rule '" + r.name + "'";
+    std::vector<const EntityConfig*> targets;
+    for (const auto& name : r.entities) {
+      if (name == "*") {
+        for (const auto& e : cfg.entities) targets.push_back(&e);
+        continue;
+      }
+      auto it = by_name.find(name);
+      if (it == by_name.end()) {
+        ck.Error(n["entities"], what + ": entity '" + name + "' is not defined under entities");
+      } else {
+        targets.push_back(it->second);
+      }
+    }
+    for (const EntityConfig* e : targets) {
+      if (e->all_fields) continue;
+      auto field = [&](const std::string& f) -> const FieldConfig* {
+        for (const auto& fc : e->fields) if (fc.name == f) return &fc;
+        return nullptr;
+      };
+      for (const auto& rc : r.rows) {
+        if (!rc.field.empty() && !field(rc.field)) {
+          ck.Error(rc.location, what + ": row field '" + rc.field + "' is not a field of entity '" + e->name + "'");
+        }
+      }
+      for (const auto* list : {&r.personal_fields, &r.masked_fields}) {
+        for (const auto& f : *list) {
+          if (f == "*") continue;
+          const FieldConfig* fc = field(f);
+          if (!fc) {
+            ck.Error(n[list == &r.personal_fields ? "personal_fields" : "masked_fields"],
+                     what + ": field '" + f + "' is not a field of entity '" + e->name + "'");
+          } else if (!fc->personal_data) {
+            ck.Error(n[list == &r.personal_fields ? "personal_fields" : "masked_fields"],
+                     what + ": field '" + f + "' of entity '" + e->name +
+                         "' is not marked personal_data; only personal-data fields are restricted");
+          }
+        }
+      }
+    }
+  }
+}
+
+void ParseSecurity(Checker& ck, const YAML::Node& n, Config* cfg) {
+  SecurityConfig& sec = cfg->security;
+  sec.configured = true;
+  sec.location = LocOf(n);
+  if (!ck.Keys(n, "security", {"tls", "jwt", "policy", "audit"})) return;
+  if (n["tls"]) ParseTls(ck, n["tls"], cfg->directory, &sec.tls);
+  if (n["jwt"]) ParseJwt(ck, n["jwt"], cfg->directory, &sec.jwt);
+  if (const YAML::Node a = n["audit"]) {
+    sec.audit.location = LocOf(a);
+    if (ck.Keys(a, "security.audit", {"file"})) {
+      if (!a["file"]) {
+        ck.Error(a, "security.audit: 'file' is required");
+      } else if (ck.String(a["file"], "security.audit.file", &sec.audit.file)) {
+        std::filesystem::path p = sec.audit.file;
+        if (p.is_relative()) p = std::filesystem::path(cfg->directory) / p;
+        sec.audit.file = p.lexically_normal().string();
+        std::error_code ec;
+        if (!std::filesystem::is_directory(p.parent_path(), ec)) {
+          ck.Error(a["file"], "security.audit.file: folder " + p.parent_path().string() + " does not exist");
+        }
+      }
+    }
+  }
+  const YAML::Node policy = n["policy"];
+  if (!policy) {
+    ck.Error(n, "security: 'policy' is required; authorization is deny by default, so without rules nobody may do anything");
+  } else if (!policy.IsSequence() || policy.size() == 0) {
+    ck.Error(policy, "security.policy must be a list of rules");
+  } else {
+    int i = 0;
+    for (const auto& r : policy) {
+      PolicyRule rule;
+      ParseRule(ck, r, i++, &rule);
+      sec.policy.push_back(std::move(rule));
+    }
+  }
+  if (!sec.jwt.enabled && sec.tls.client_ca_file.empty()) {
+    ck.Error(n, "security: no way to identify callers; configure security.jwt or security.tls.client_ca_file");
+  }
 }
 
 // Replaces ${NAME} by the environment variable and ${CONFIG_DIR} by the config's folder.
@@ -381,21 +620,45 @@ Result<Config> ParseConfig(const std::string& yaml, const std::string& path) {
     ck.Error(root, "the configuration must be a mapping with sources and entities");
     return ck.ToStatus();
   }
+  std::vector<std::pair<std::string, YAML::Node>> listen_nodes;
   try {
-    ck.Keys(root, "the configuration", {"server", "limits", "connectors", "sources", "entities"});
+    ck.Keys(root, "the configuration", {"server", "limits", "connectors", "sources", "entities", "security"});
 
     if (const YAML::Node s = root["server"]) {
       if (ck.Keys(s, "server", {"listen", "shutdown_grace_seconds", "reflection", "health_interval_seconds"})) {
-        if (s["listen"]) {
-          ck.StringList(s["listen"], "server.listen", &cfg.server.listen);
+        if (const YAML::Node listen = s["listen"]) {
+          // Items are "host:port" or {address: "host:port", plaintext: true}.
+          cfg.server.listen.clear();
+          std::vector<YAML::Node> items;
+          if (listen.IsSequence()) {
+            for (const auto& item : listen) items.push_back(item);
+          } else {
+            items.push_back(listen);
+          }
           static const std::regex kAddr(R"(^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
-          for (const auto& a : cfg.server.listen) {
+          for (const auto& item : items) {
+            std::string a;
+            bool plaintext = false;
+            if (item.IsMap()) {
+              if (!ck.Keys(item, "server.listen item", {"address", "plaintext"})) continue;
+              if (!item["address"]) {
+                ck.Error(item, "server.listen item: 'address' is required");
+                continue;
+              }
+              if (!ck.String(item["address"], "server.listen address", &a)) continue;
+              if (item["plaintext"]) ck.Bool(item["plaintext"], "server.listen plaintext", &plaintext);
+            } else if (!ck.String(item, "server.listen", &a)) {
+              continue;
+            }
             std::smatch m;
             if (!std::regex_match(a, m, kAddr) || std::stoi(m[2]) > 65535) {
-              ck.Error(s["listen"], "server.listen: '" + a + "' is not host:port");
+              ck.Error(item, "server.listen: '" + a + "' is not host:port");
             }
+            cfg.server.listen.push_back(a);
+            if (plaintext) cfg.security.plaintext_listen.push_back(a);
+            listen_nodes.emplace_back(a, item);
           }
-          if (cfg.server.listen.empty()) ck.Error(s["listen"], "server.listen: at least one address");
+          if (cfg.server.listen.empty()) ck.Error(listen, "server.listen: at least one address");
         }
         if (s["shutdown_grace_seconds"]) ck.Int(s["shutdown_grace_seconds"], "server.shutdown_grace_seconds", 0, 3600, &cfg.server.shutdown_grace_seconds);
         if (s["reflection"]) ck.Bool(s["reflection"], "server.reflection", &cfg.server.reflection);
@@ -403,7 +666,29 @@ Result<Config> ParseConfig(const std::string& yaml, const std::string& path) {
       }
     }
     if (const YAML::Node l = root["limits"]) {
-      if (ck.Keys(l, "limits", {"max_batch_records", "default_batch_records", "max_receive_message_bytes"})) {
+      if (ck.Keys(l, "limits", {"max_batch_records", "default_batch_records", "max_receive_message_bytes",
+                                "max_send_message_bytes", "default_deadline_seconds",
+                                "max_concurrent_calls_per_principal", "rate_limit_per_second",
+                                "rate_limit_burst", "max_concurrent_streams_per_connection",
+                                "keepalive_min_ping_interval_seconds", "max_connection_idle_seconds"})) {
+        struct IntLimit {
+          const char* key;
+          long min, max;
+          int* out;
+        };
+        const IntLimit more[] = {
+            {"max_send_message_bytes", 1024, 1 << 30, &cfg.limits.max_send_message_bytes},
+            {"default_deadline_seconds", 1, 86400, &cfg.limits.default_deadline_seconds},
+            {"max_concurrent_calls_per_principal", 1, 100000, &cfg.limits.max_concurrent_calls_per_principal},
+            {"rate_limit_per_second", 0, 1000000, &cfg.limits.rate_limit_per_second},
+            {"rate_limit_burst", 1, 1000000, &cfg.limits.rate_limit_burst},
+            {"max_concurrent_streams_per_connection", 1, 100000, &cfg.limits.max_concurrent_streams_per_connection},
+            {"keepalive_min_ping_interval_seconds", 1, 86400, &cfg.limits.keepalive_min_ping_interval_seconds},
+            {"max_connection_idle_seconds", 1, 86400 * 7, &cfg.limits.max_connection_idle_seconds},
+        };
+        for (const auto& m : more) {
+          if (l[m.key]) ck.Int(l[m.key], std::string("limits.") + m.key, m.min, m.max, m.out);
+        }
         if (l["max_batch_records"]) ck.Int(l["max_batch_records"], "limits.max_batch_records", 1, 100000, &cfg.limits.max_batch_records);
         if (l["default_batch_records"]) ck.Int(l["default_batch_records"], "limits.default_batch_records", 1, 100000, &cfg.limits.default_batch_records);
         if (l["max_receive_message_bytes"]) ck.Int(l["max_receive_message_bytes"], "limits.max_receive_message_bytes", 1024, 1 << 30, &cfg.limits.max_receive_message_bytes);
@@ -464,6 +749,34 @@ Result<Config> ParseConfig(const std::string& yaml, const std::string& path) {
           ck.Error(kv.second["source"], "entity '" + e.name + "': source '" + e.source + "' is not defined under sources");
         }
         cfg.entities.push_back(std::move(e));
+      }
+    }
+
+    if (const YAML::Node sec = root["security"]) {
+      ParseSecurity(ck, sec, &cfg);
+      if (sec.IsMap() && sec["policy"] && sec["policy"].IsSequence()) CheckPolicy(ck, sec["policy"], cfg);
+      bool personal = false;
+      for (const auto& e : cfg.entities) {
+        for (const auto& f : e.fields) personal = personal || f.personal_data;
+      }
+      if (sec.IsMap() && personal && !sec["audit"]) {
+        ck.Error(sec, "security: entities hold personal_data fields, so security.audit.file is required "
+                      "(every access to personal data is audited)");
+      }
+    }
+    // Plain text stays on this machine unless a listener says otherwise, explicitly.
+    for (const auto& [addr, node] : listen_nodes) {
+      const bool marked = std::find(cfg.security.plaintext_listen.begin(), cfg.security.plaintext_listen.end(),
+                                    addr) != cfg.security.plaintext_listen.end();
+      if (IsLoopbackAddress(addr) || marked) continue;
+      if (!cfg.security.tls.enabled) {
+        ck.Error(node, "server.listen: '" + addr + "' is not a loopback address; configure security.tls "
+                       "(or, behind a TLS-terminating proxy on a trusted network, write {address: " + addr +
+                       ", plaintext: true})");
+      }
+      if (!cfg.security.configured) {
+        ck.Error(node, "server.listen: '" + addr + "' is not a loopback address; callers beyond this "
+                       "machine need a security section (identification, policy, audit)");
       }
     }
   } catch (const YAML::Exception& e) {

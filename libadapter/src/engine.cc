@@ -29,6 +29,39 @@ namespace {
 constexpr int kMaxFilterDepth = 64;
 constexpr int kMaxFilterTerms = 1000;
 
+Status MaskedField(const std::string& field, const char* use) {
+  return Status(StatusCode::kPermissionDenied,
+                "field '" + field + "' is shown to you masked; it cannot be used in " + use,
+                "FIELD_MASKED", field);
+}
+
+Status OutsideRows(const std::string& entity, const char* what) {
+  return Status(StatusCode::kPermissionDenied,
+                std::string("the ") + what + " would put the " + entity +
+                    " record outside the rows you may write",
+                "ROW_NOT_PERMITTED", "values");
+}
+
+bool IsHidden(const Restrictions* r, const std::string& field) {
+  return r && r->hidden_fields.count(field) > 0;
+}
+bool IsMasked(const Restrictions* r, const std::string& field) {
+  return r && r->masked_fields.count(field) > 0;
+}
+bool HasRowRule(const Restrictions* r) {
+  return r && r->rows.kind_case() != v1::Filter::KIND_NOT_SET;
+}
+
+// A masked value keeps only whether there is one.
+void Mask(v1::Value* v) {
+  if (IsNull(*v)) return;
+  if (v->kind_case() == v1::Value::kStringValue) {
+    v->set_string_value("***");
+  } else {
+    v->set_null_value(v1::NULL_VALUE);
+  }
+}
+
 Status UnknownEntity(const std::string& name) {
   return NotFound("entity '" + name + "' does not exist; ListEntities shows the entities served",
                   "UNKNOWN_ENTITY", "entity");
@@ -119,8 +152,9 @@ struct Engine::Impl {
   }
 
   // Validates an API filter and coerces its values to the field types.
+  // `r` = the caller's restrictions (nullptr for the policy's own and internal filters).
   Status Normalize(const EntityRuntime& e, const v1::Filter& in, v1::Filter* out, int depth,
-                   int* terms) const {
+                   int* terms, const Restrictions* r) const {
     if (depth > kMaxFilterDepth) {
       return InvalidArgument("filter is nested deeper than 64 levels", "INVALID_FILTER", "filter");
     }
@@ -130,12 +164,14 @@ struct Engine::Impl {
     switch (in.kind_case()) {
       case v1::Filter::kField: {
         const auto& c = in.field();
-        int idx = e.Find(c.field());
+        // A hidden field gets the very answer of a field that does not exist.
+        int idx = IsHidden(r, c.field()) ? -1 : e.Find(c.field());
         if (idx < 0) {
           return InvalidArgument("unknown field '" + c.field() + "' in filter on entity '" +
                                      e.cfg.name + "'",
                                  "UNKNOWN_FIELD", c.field());
         }
+        if (IsMasked(r, c.field())) return MaskedField(c.field(), "a filter");
         const FieldMapping& f = e.fields[idx];
         auto* oc = out->mutable_field();
         oc->set_field(c.field());
@@ -191,12 +227,12 @@ struct Engine::Impl {
         }
         auto* ol = in.kind_case() == v1::Filter::kAnd ? out->mutable_and_() : out->mutable_or_();
         for (const auto& child : list.filters()) {
-          FA_RETURN_IF_ERROR(Normalize(e, child, ol->add_filters(), depth + 1, terms));
+          FA_RETURN_IF_ERROR(Normalize(e, child, ol->add_filters(), depth + 1, terms, r));
         }
         return Status::OK();
       }
       case v1::Filter::kNot:
-        return Normalize(e, in.not_(), out->mutable_not_(), depth + 1, terms);
+        return Normalize(e, in.not_(), out->mutable_not_(), depth + 1, terms, r);
       default:
         return InvalidArgument("empty filter expression", "INVALID_FILTER", "filter");
     }
@@ -240,18 +276,70 @@ struct Engine::Impl {
     std::vector<v1::Filter> pushed;            // raw filter terms
     v1::Filter residual;                       // API filter terms (and), may be empty
     std::vector<int> needed;                   // API fields to convert per row
+    std::vector<bool> masked;                  // per projection entry: return it masked
     uint64_t fingerprint = 0;
   };
 
+  // Copies projection entry `n` of `api` into `out`, masked if the caller sees it so.
+  static void Project(const Plan& plan, const v1::Record& api, size_t n, v1::Value* out) {
+    *out = api.values(plan.projection[n]);
+    if (plan.masked[n]) Mask(out);
+  }
+
+  // Normalizes the policy's row filter of `r` (empty if there is none).
+  Status RowFilter(const EntityRuntime& e, const Restrictions* r, v1::Filter* out) const {
+    if (!HasRowRule(r)) return Status::OK();
+    int terms = 0;
+    Status s = Normalize(e, r->rows, out, 0, &terms, nullptr);
+    if (!s.ok()) {
+      // The claim does not fit the field: nobody with that claim may see any row.
+      return Status(StatusCode::kPermissionDenied,
+                    "your credentials do not fit the row rule of entity '" + e.cfg.name + "'",
+                    "ROW_RULE_MISMATCH", "");
+    }
+    return Status::OK();
+  }
+
+  // Whether `api` (all entity fields) lies inside the caller's rows.
+  Status CheckRows(const EntityRuntime& e, const Restrictions* r, const v1::Record& api,
+                   const char* what) const {
+    if (!HasRowRule(r)) return Status::OK();
+    v1::Filter rows;
+    FA_RETURN_IF_ERROR(RowFilter(e, r, &rows));
+    FA_ASSIGN_OR_RETURN(FilterEvaluator ev, FilterEvaluator::Compile(rows, e.api_names));
+    return ev.Matches(api) ? Status::OK() : OutsideRows(e.cfg.name, what);
+  }
+
+  // Drops hidden fields from a full API record and masks masked ones.
+  static void RestrictRecord(const EntityRuntime& e, const Restrictions* r, v1::Record* rec,
+                             google::protobuf::RepeatedPtrField<std::string>* names) {
+    v1::Record out;
+    out.set_etag(rec->etag());
+    for (size_t i = 0; i < e.fields.size() && static_cast<int>(i) < rec->values_size(); ++i) {
+      const std::string& name = e.fields[i].name();
+      if (IsHidden(r, name)) continue;
+      v1::Value* v = out.add_values();
+      *v = std::move(*rec->mutable_values(static_cast<int>(i)));
+      if (IsMasked(r, name)) Mask(v);
+      names->Add()->assign(name);
+    }
+    *rec = std::move(out);
+  }
+
+  // `filter`, `fields` and `order_by` come from the caller and are checked against its
+  // restrictions `r`; `trusted` (a key lookup) and the row rule of `r` are AND-ed to the filter.
   Status MakePlan(const EntityRuntime& e, const v1::Filter& filter,
                   const google::protobuf::RepeatedPtrField<std::string>& fields,
-                  const google::protobuf::RepeatedPtrField<v1::OrderBy>& order_by, Plan* plan) const {
+                  const google::protobuf::RepeatedPtrField<v1::OrderBy>& order_by, Plan* plan,
+                  const Restrictions* r = nullptr, const v1::Filter* trusted = nullptr) const {
     plan->e = &e;
     if (fields.empty()) {
-      for (size_t i = 0; i < e.fields.size(); ++i) plan->projection.push_back(static_cast<int>(i));
+      for (size_t i = 0; i < e.fields.size(); ++i) {
+        if (!IsHidden(r, e.fields[i].name())) plan->projection.push_back(static_cast<int>(i));
+      }
     } else {
       for (const auto& name : fields) {
-        int idx = e.Find(name);
+        int idx = IsHidden(r, name) ? -1 : e.Find(name);
         if (idx < 0) {
           return InvalidArgument("unknown field '" + name + "' in projection of entity '" + e.cfg.name + "'",
                                  "UNKNOWN_FIELD", name);
@@ -259,14 +347,16 @@ struct Engine::Impl {
         plan->projection.push_back(idx);
       }
     }
+    for (int idx : plan->projection) plan->masked.push_back(IsMasked(r, e.fields[idx].name()));
     std::string fp = e.cfg.name;
     std::set<int> sorted;
     for (const auto& o : order_by) {
-      int idx = e.Find(o.field());
+      int idx = IsHidden(r, o.field()) ? -1 : e.Find(o.field());
       if (idx < 0) {
         return InvalidArgument("unknown field '" + o.field() + "' in order_by of entity '" + e.cfg.name + "'",
                                "UNKNOWN_FIELD", o.field());
       }
+      if (IsMasked(r, o.field())) return MaskedField(o.field(), "order_by");
       if (!e.fields[idx].sortable()) {
         return InvalidArgument("field '" + o.field() + "' cannot be sorted on: its legacy format does not keep order",
                                "FIELD_NOT_SORTABLE", o.field());
@@ -284,15 +374,26 @@ struct Engine::Impl {
       sk.set_field(e.fields[k].raw_name());
       plan->order.push_back(sk);
     }
+    // The caller's filter, then the trusted terms; all of them must hold.
+    std::vector<v1::Filter> parts;
     if (filter.kind_case() != v1::Filter::KIND_NOT_SET) {
-      v1::Filter norm;
       int terms = 0;
-      FA_RETURN_IF_ERROR(Normalize(e, filter, &norm, 0, &terms));
+      FA_RETURN_IF_ERROR(Normalize(e, filter, &parts.emplace_back(), 0, &terms, r));
+    }
+    if (trusted && trusted->kind_case() != v1::Filter::KIND_NOT_SET) {
+      int terms = 0;
+      FA_RETURN_IF_ERROR(Normalize(e, *trusted, &parts.emplace_back(), 0, &terms, nullptr));
+    }
+    if (HasRowRule(r)) FA_RETURN_IF_ERROR(RowFilter(e, r, &parts.emplace_back()));
+    if (!parts.empty()) {
+      v1::Filter norm = parts.size() == 1 ? parts[0] : AndOf(parts);
       std::vector<const v1::Filter*> conj;
-      if (norm.has_and_()) {
-        for (const auto& c : norm.and_().filters()) conj.push_back(&c);
-      } else {
-        conj.push_back(&norm);
+      for (const auto& p : parts) {
+        if (p.has_and_()) {
+          for (const auto& c : p.and_().filters()) conj.push_back(&c);
+        } else {
+          conj.push_back(&p);
+        }
       }
       for (const v1::Filter* c : conj) {
         v1::Filter raw;
@@ -476,18 +577,22 @@ struct Engine::Impl {
   }
 
   // Converts client values to raw field values; `is_update` forbids key changes.
+  // `r` = the caller's restrictions; `typed` (optional) receives the typed API values by index.
   Status ValuesToRaw(const EntityRuntime& e, const google::protobuf::Map<std::string, v1::Value>& values,
-                     bool is_update, google::protobuf::RepeatedPtrField<cv1::FieldValue>* out) const {
+                     bool is_update, google::protobuf::RepeatedPtrField<cv1::FieldValue>* out,
+                     const Restrictions* r = nullptr,
+                     std::vector<std::pair<int, v1::Value>>* typed_out = nullptr) const {
     std::vector<std::string> names;
     for (const auto& [name, v] : values) names.push_back(name);
     std::sort(names.begin(), names.end());  // deterministic raw order (and request hash)
     std::set<int> given;
     for (const auto& name : names) {
-      int idx = e.Find(name);
+      int idx = IsHidden(r, name) ? -1 : e.Find(name);
       if (idx < 0) {
         return InvalidArgument("unknown field '" + name + "' for entity '" + e.cfg.name + "'",
                                "UNKNOWN_FIELD", name);
       }
+      if (IsMasked(r, name)) return MaskedField(name, "values");
       const FieldMapping& f = e.fields[idx];
       if (f.config().read_only) {
         return InvalidArgument("field '" + name + "' is read-only", "FIELD_READ_ONLY", name);
@@ -504,6 +609,7 @@ struct Engine::Impl {
       fv->set_field(f.raw_name());
       FA_RETURN_IF_ERROR(f.ToRaw(typed, fv->mutable_value()));
       given.insert(idx);
+      if (typed_out) typed_out->emplace_back(idx, std::move(typed));
     }
     if (!is_update) {
       // Legacy programs expect their "no value" marker, not NULL, in fields the client left out.
@@ -516,6 +622,32 @@ struct Engine::Impl {
         null.set_null_value(v1::NULL_VALUE);
         FA_RETURN_IF_ERROR(f.ToRaw(null, fv->mutable_value()));
       }
+    }
+    return Status::OK();
+  }
+
+  // Reads the full record at `key` if it lies inside the caller's rows; outside them it is
+  // NOT_FOUND exactly like a missing record, so rows of others cannot be probed by key.
+  Status ReadPermitted(const EntityRuntime& e, const v1::Key& key, const Restrictions* r,
+                       const CallOptions& options, v1::Record* out) const {
+    v1::Filter filter;
+    FA_RETURN_IF_ERROR(KeyFilter(e, key, &filter, nullptr));
+    Restrictions rows_only;
+    rows_only.rows = r->rows;
+    Plan plan;
+    FA_RETURN_IF_ERROR(MakePlan(e, v1::Filter(), {}, {}, &plan, &rows_only, &filter));
+    bool found = false, more = false;
+    FA_RETURN_IF_ERROR(Run(plan, "", 1, 1, true, options,
+        [&](const v1::Record& api, std::vector<v1::Value>&&, const std::string& etag) {
+          *out = api;
+          out->set_etag(etag);
+          found = true;
+          return false;
+        }, &more));
+    if (!found) {
+      std::string k;
+      for (const auto& v : key.values()) k += (k.empty() ? "" : ", ") + ValueToString(v);
+      return NotFound("no " + e.cfg.name + " with key (" + k + ")", "RECORD_NOT_FOUND", "key");
     }
     return Status::OK();
   }
@@ -719,11 +851,14 @@ Status Engine::Get(const v1::GetRequest& request, v1::GetResponse* out, const Ca
   v1::Filter filter;
   FA_RETURN_IF_ERROR(impl_->KeyFilter(*e, request.key(), &filter, nullptr));
   Impl::Plan plan;
-  FA_RETURN_IF_ERROR(impl_->MakePlan(*e, filter, request.fields(), {}, &plan));
+  FA_RETURN_IF_ERROR(impl_->MakePlan(*e, v1::Filter(), request.fields(), {}, &plan,
+                                     options.restrictions, &filter));
   bool found = false, more = false;
   FA_RETURN_IF_ERROR(impl_->Run(plan, "", 1, 1, true, options,
       [&](const v1::Record& api, std::vector<v1::Value>&&, const std::string& etag) {
-        for (int i : plan.projection) *out->mutable_record()->add_values() = api.values(i);
+        for (size_t n = 0; n < plan.projection.size(); ++n) {
+          Impl::Project(plan, api, n, out->mutable_record()->add_values());
+        }
         out->mutable_record()->set_etag(etag);
         found = true;
         return false;
@@ -748,7 +883,8 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
   int batch = request.batch_size() == 0 ? limits.default_batch_records
                                         : std::min(request.batch_size(), limits.max_batch_records);
   Impl::Plan plan;
-  FA_RETURN_IF_ERROR(impl_->MakePlan(*e, request.filter(), request.fields(), request.order_by(), &plan));
+  FA_RETURN_IF_ERROR(impl_->MakePlan(*e, request.filter(), request.fields(), request.order_by(), &plan,
+                                     options.restrictions));
 
   v1::QueryResponse msg;
   for (int i : plan.projection) msg.add_fields(e->fields[i].name());
@@ -763,7 +899,7 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
   Status s = impl_->Run(plan, request.page_token(), request.limit(), batch, false, options,
       [&](const v1::Record& api, std::vector<v1::Value>&& sort_values, const std::string&) {
         auto* r = msg.mutable_batch()->add_records();
-        for (int i : plan.projection) *r->add_values() = api.values(i);
+        for (size_t n = 0; n < plan.projection.size(); ++n) Impl::Project(plan, api, n, r->add_values());
         last = std::move(sort_values);
         if (msg.batch().records_size() >= batch) flush();
         return !gone;
@@ -786,7 +922,15 @@ Status Engine::Create(const v1::CreateRequest& request, v1::CreateResponse* out,
   }
   cv1::InsertRequest req;
   req.set_entity(e->raw.name());
-  FA_RETURN_IF_ERROR(impl_->ValuesToRaw(*e, request.values(), false, req.mutable_values()));
+  const Restrictions* r = options.restrictions;
+  std::vector<std::pair<int, v1::Value>> typed;
+  FA_RETURN_IF_ERROR(impl_->ValuesToRaw(*e, request.values(), false, req.mutable_values(), r, &typed));
+  if (HasRowRule(r)) {
+    v1::Record api;
+    for (size_t i = 0; i < e->fields.size(); ++i) api.add_values()->set_null_value(v1::NULL_VALUE);
+    for (auto& [i, v] : typed) *api.mutable_values(i) = std::move(v);
+    FA_RETURN_IF_ERROR(impl_->CheckRows(*e, r, api, "values"));
+  }
   if (!request.idempotency_key().empty()) {
     req.set_idempotency_key(request.idempotency_key());
     std::string canon = e->cfg.name;
@@ -796,7 +940,11 @@ Status Engine::Create(const v1::CreateRequest& request, v1::CreateResponse* out,
   cv1::InsertResponse resp;
   FA_RETURN_IF_ERROR(e->Translate(e->source->Call(FA_METHOD_INSERT, req, &resp, options)));
   FA_RETURN_IF_ERROR(impl_->RecordToApi(*e, resp.fields(), resp.record(), out->mutable_record()));
-  for (const auto& f : e->fields) out->add_fields(f.name());
+  if (r) {
+    Impl::RestrictRecord(*e, r, out->mutable_record(), out->mutable_fields());
+  } else {
+    for (const auto& f : e->fields) out->add_fields(f.name());
+  }
   out->set_replayed(resp.replayed());
   return Status::OK();
 }
@@ -814,12 +962,26 @@ Status Engine::Update(const v1::UpdateRequest& request, v1::UpdateResponse* out,
   if (request.values().empty()) {
     return InvalidArgument("update gives no values to change", "NO_VALUES", "values");
   }
-  FA_RETURN_IF_ERROR(impl_->ValuesToRaw(*e, request.values(), true, req.mutable_values()));
+  const Restrictions* r = options.restrictions;
+  std::vector<std::pair<int, v1::Value>> typed;
+  FA_RETURN_IF_ERROR(impl_->ValuesToRaw(*e, request.values(), true, req.mutable_values(), r, &typed));
   req.set_etag(request.etag());
+  if (HasRowRule(r)) {
+    v1::Record current;
+    FA_RETURN_IF_ERROR(impl_->ReadPermitted(*e, request.key(), r, options, &current));
+    for (auto& [i, v] : typed) *current.mutable_values(i) = std::move(v);
+    FA_RETURN_IF_ERROR(impl_->CheckRows(*e, r, current, "update"));
+    // The check holds for the version just read; only that version may be changed.
+    if (req.etag().empty()) req.set_etag(current.etag());
+  }
   cv1::UpdateResponse resp;
   FA_RETURN_IF_ERROR(e->Translate(e->source->Call(FA_METHOD_UPDATE, req, &resp, options)));
   FA_RETURN_IF_ERROR(impl_->RecordToApi(*e, resp.fields(), resp.record(), out->mutable_record()));
-  for (const auto& f : e->fields) out->add_fields(f.name());
+  if (r) {
+    Impl::RestrictRecord(*e, r, out->mutable_record(), out->mutable_fields());
+  } else {
+    for (const auto& f : e->fields) out->add_fields(f.name());
+  }
   return Status::OK();
 }
 
@@ -834,6 +996,11 @@ Status Engine::Delete(const v1::DeleteRequest& request, v1::DeleteResponse* out,
   FA_RETURN_IF_ERROR(impl_->KeyFilter(*e, request.key(), nullptr, &key));
   for (auto& k : key) *req.add_key() = std::move(k);
   req.set_etag(request.etag());
+  if (HasRowRule(options.restrictions)) {
+    v1::Record current;
+    FA_RETURN_IF_ERROR(impl_->ReadPermitted(*e, request.key(), options.restrictions, options, &current));
+    if (req.etag().empty()) req.set_etag(current.etag());
+  }
   cv1::DeleteResponse resp;
   return e->Translate(e->source->Call(FA_METHOD_DELETE, req, &resp, options));
 }

@@ -2,12 +2,19 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+#include <stdlib.h>
+
+#include <algorithm>
 
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <regex>
 #include <thread>
+
+#include "fachadapter/security/guard.h"
 
 namespace fachadapter {
 
@@ -26,11 +33,45 @@ bool IsLoopback(const std::string& addr) {
   return std::regex_match(addr, kLoopback);
 }
 
-void SetHealth(grpc::Server* server, const Engine& engine, bool log_changes,
+// BSI TR-02102-2: TLS 1.2 only with ECDHE and AES-GCM (no CBC, no RSA key exchange, no SHA-1).
+// gRPC reads GRPC_SSL_CIPHER_SUITES once, when it creates its first TLS context, so this must
+// be in the environment before any TLS credentials exist in the process. TLS 1.3 suites are
+// OpenSSL's defaults (all AEAD).
+constexpr char kTls12CipherSuites[] =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
+
+std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const TlsConfig& tls) {
+  // The provider re-reads key, certificate chain and client CAs every interval, so renewed
+  // certificates take effect without a restart (replace the files atomically, e.g. by rename).
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file, tls.cert_file, tls.client_ca_file, static_cast<unsigned>(tls.reload_interval_seconds));
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!tls.client_ca_file.empty()) options.watch_root_certs();
+  options.set_cert_request_type(tls.client_auth == "require"   ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                : tls.client_auth == "request" ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+                                                               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+void SetHealth(grpc::Server* server, const Engine& engine, const security::Guard* guard, bool log_changes,
                std::map<std::string, bool>* last) {
   auto* hs = server->GetHealthCheckService();
   if (!hs) return;
   bool all = true;
+  if (guard) {
+    const std::string problem = guard->Problem();
+    const bool audit_ok = problem.empty();
+    all = audit_ok;
+    hs->SetServingStatus("fachadapter.audit", audit_ok);
+    auto it = last->find("\naudit");
+    if (log_changes && (it == last->end() || it->second != audit_ok)) {
+      std::fprintf(stderr, "fachadapterd: audit log is %s%s%s\n", audit_ok ? "SERVING" : "NOT_SERVING",
+                   audit_ok ? "" : ": ", problem.c_str());
+    }
+    (*last)["\naudit"] = audit_ok;
+  }
   for (const auto& h : engine.CheckHealth()) {
     all = all && h.serving;
     hs->SetServingStatus("fachadapter.source." + h.source, h.serving);
@@ -49,27 +90,69 @@ void SetHealth(grpc::Server* server, const Engine& engine, bool log_changes,
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
+  const auto& sec = config.security;
+  auto plaintext = [&](const std::string& addr) {
+    return !sec.tls.enabled ||
+           std::find(sec.plaintext_listen.begin(), sec.plaintext_listen.end(), addr) != sec.plaintext_listen.end();
+  };
+  // ParseConfig enforces this too; a Config built in code must not bypass it.
   for (const auto& addr : config.server.listen) {
-    if (!IsLoopback(addr)) {
+    if (plaintext(addr) && !IsLoopback(addr) &&
+        std::find(sec.plaintext_listen.begin(), sec.plaintext_listen.end(), addr) == sec.plaintext_listen.end()) {
       return FailedPrecondition(config.path + ": server.listen: '" + addr +
-                                    "' is not a loopback address; serving plain text beyond this machine is refused "
-                                    "(TLS support is not built yet; put a TLS-terminating proxy in front and listen on 127.0.0.1)",
+                                    "' is not a loopback address and has no TLS; configure security.tls",
                                 "PLAINTEXT_REFUSED");
     }
   }
+  if (sec.tls.enabled) setenv("GRPC_SSL_CIPHER_SUITES", kTls12CipherSuites, 1);
   std::unique_ptr<Server> srv(new Server);
   FA_ASSIGN_OR_RETURN(srv->engine_, Engine::Start(config));
-  srv->service_ = std::make_unique<AdapterService>(srv->engine_.get());
+  FA_ASSIGN_OR_RETURN(srv->guard_, security::Guard::Create(config, *srv->engine_));
+  srv->service_ = std::make_unique<AdapterService>(srv->engine_.get(), srv->guard_.get());
+  if (!sec.configured) {
+    std::fprintf(stderr, "fachadapterd: warning: no security section: every caller on this machine may use "
+                         "every entity (docs/security.md)\n");
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   if (config.server.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   srv->ports_.assign(config.server.listen.size(), 0);
   for (size_t i = 0; i < config.server.listen.size(); ++i) {
-    builder.AddListeningPort(config.server.listen[i], grpc::InsecureServerCredentials(), &srv->ports_[i]);
+    const std::string& addr = config.server.listen[i];
+    if (plaintext(addr)) {
+      if (!IsLoopback(addr)) {
+        std::fprintf(stderr, "fachadapterd: warning: %s serves PLAIN TEXT beyond this machine (plaintext: true); "
+                             "only behind a TLS-terminating proxy on a trusted network\n", addr.c_str());
+      }
+      builder.AddListeningPort(addr, grpc::InsecureServerCredentials(), &srv->ports_[i]);
+    } else {
+      builder.AddListeningPort(addr, TlsCredentials(sec.tls), &srv->ports_[i]);
+    }
   }
-  builder.SetMaxReceiveMessageSize(config.limits.max_receive_message_bytes);
+  const auto& lim = config.limits;
+  builder.SetMaxReceiveMessageSize(lim.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(lim.max_send_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, lim.max_concurrent_streams_per_connection);
+  // Keepalive enforcement: clients may ping at most this often (also without calls); more
+  // frequent pings count as strikes and the connection is closed after two (GOAWAY).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             lim.keepalive_min_ping_interval_seconds * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 120 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, lim.max_connection_idle_seconds * 1000);
   builder.RegisterService(srv->service_.get());
+  // An audit failure turns health NOT_SERVING at once, not only at the next probe.
+  srv->guard_->set_problem_hook([s = srv.get()](const std::string& problem) {
+    std::fprintf(stderr, "fachadapterd: audit log is NOT_SERVING: %s\n", problem.c_str());
+    if (auto* hs = s->server_ ? s->server_->GetHealthCheckService() : nullptr) {
+      hs->SetServingStatus("fachadapter.audit", false);
+      hs->SetServingStatus("fachadapter.v1.Adapter", false);
+      hs->SetServingStatus("", false);
+    }
+  });
   srv->server_ = builder.BuildAndStart();
   if (!srv->server_) {
     return Unavailable(config.path + ": cannot listen on " + config.server.listen.front() +
@@ -86,7 +169,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   }
   srv->health_ = std::make_unique<HealthState>();
   std::map<std::string, bool> last;
-  SetHealth(srv->server_.get(), *srv->engine_, false, &last);
+  SetHealth(srv->server_.get(), *srv->engine_, srv->guard_.get(), false, &last);
   srv->health_->thread = std::thread([s = srv.get()] { s->HealthLoop(); });
   return srv;
 }
@@ -98,7 +181,7 @@ void Server::HealthLoop() {
   while (!health_->stop) {
     if (health_->cv.wait_for(lock, interval, [&] { return health_->stop; })) break;
     lock.unlock();
-    SetHealth(server_.get(), *engine_, true, &last);
+    SetHealth(server_.get(), *engine_, guard_.get(), true, &last);
     lock.lock();
   }
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,29 @@
 
 namespace fachadapter {
 
-/// Deadline and cancellation of one API call.
+/// What one caller may see and touch of one entity (from the authorization policy). The
+/// engine enforces it on every path: reads, filters, order, projection and writes.
+struct Restrictions {
+  /// API filter every row the caller reads, updates or deletes must match, and every row it
+  /// creates or leaves after an update must match; KIND_NOT_SET = all rows. It may name
+  /// hidden fields (it is the policy's, not the caller's).
+  v1::Filter rows;
+  /// Fields treated as if they did not exist: absent from results and default projections,
+  /// UNKNOWN_FIELD in filters, order, projection and values, so they cannot be probed.
+  std::set<std::string> hidden_fields;
+  /// Fields returned masked (text "***", other types NULL; NULL stays NULL); using them in a
+  /// filter, order or value is PERMISSION_DENIED.
+  std::set<std::string> masked_fields;
+};
+
+/// Deadline, cancellation and restrictions of one API call.
 struct CallOptions {
   /// Returns true once the caller went away; may be empty.
   std::function<bool()> is_cancelled;
   /// Absolute deadline; max() for none.
   std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+  /// The caller's restrictions; nullptr = none (the caller may see everything).
+  const Restrictions* restrictions = nullptr;
 };
 
 /// Health of one source.

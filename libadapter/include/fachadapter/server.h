@@ -15,6 +15,10 @@
 
 namespace fachadapter {
 
+namespace security {
+class Guard;
+}  // namespace security
+
 /// Converts a Status to a grpc::Status: same code and message, plus a google.rpc.ErrorInfo
 /// (reason, domain "fachadapter.de", metadata field) in the details. Use with
 /// AddErrorTrailers to also set the plain `fachadapter-reason`/`fachadapter-field` trailers.
@@ -23,11 +27,12 @@ FACHADAPTER_API grpc::Status ToGrpcStatus(const Status& status);
 FACHADAPTER_API void AddErrorTrailers(const Status& status, grpc::ServerContext* context);
 
 /// The fachadapter.v1.Adapter service over an engine; register it with any grpc::ServerBuilder
-/// to embed Fachadapter in your own server. The engine must outlive the service.
+/// to embed Fachadapter in your own server. The engine (and guard) must outlive the service.
 class FACHADAPTER_API AdapterService final : public v1::Adapter::Service {
  public:
-  /// Serves `engine`.
-  explicit AdapterService(const Engine* engine);
+  /// Serves `engine`. With a `guard` every call is identified, authorized, limited and, on
+  /// entities with personal data, audited (docs/security.md); without one it serves anyone.
+  explicit AdapterService(const Engine* engine, const security::Guard* guard = nullptr);
 
   /// See adapter.proto.
   grpc::Status ListEntities(grpc::ServerContext* ctx, const v1::ListEntitiesRequest* req,
@@ -52,13 +57,16 @@ class FACHADAPTER_API AdapterService final : public v1::Adapter::Service {
 
  private:
   const Engine* engine_;
+  const security::Guard* guard_;
 };
 
 /// A running Fachadapter server: engine, gRPC listeners, health and reflection.
 class FACHADAPTER_API Server {
  public:
-  /// Starts the engine from `config` and listens on `config.server.listen`. Non-loopback
-  /// addresses are refused until TLS is configured (plain text stays on this machine).
+  /// Starts the engine from `config` and listens on `config.server.listen`: with TLS where
+  /// `security.tls` is set (except listeners marked plaintext), plain text otherwise (the
+  /// config only allows that on loopback or when marked). Checks the policy against the
+  /// served entities and opens the audit log; any problem names the config file and line.
   static Result<std::unique_ptr<Server>> Start(const Config& config);
   ~Server();
 
@@ -78,6 +86,7 @@ class FACHADAPTER_API Server {
   void HealthLoop();
 
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<security::Guard> guard_;
   std::unique_ptr<AdapterService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<int> ports_;

@@ -1,0 +1,88 @@
+// The audit log of accesses to personal data: append-only JSON lines, each fsync'ed before the
+// answer leaves and chained to the previous line by SHA-256 (format in docs/security.md).
+#ifndef FACHADAPTER_SECURITY_AUDIT_LOG_H_
+#define FACHADAPTER_SECURITY_AUDIT_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fachadapter/export.h"
+#include "fachadapter/status.h"
+
+namespace fachadapter::security {
+
+/// One audited call (or, for Query, its start or its end).
+struct AuditRecord {
+  std::string request_id;      ///< Request id (the client's x-request-id or a generated one).
+  std::string principal;       ///< Caller ("" if not identified).
+  std::string auth;            ///< How it was identified: mtls, jwt, none.
+  std::string operation;       ///< get, query, create, update, delete.
+  std::string phase;           ///< "" for a whole call; "start"/"end" for a Query stream.
+  std::string entity;          ///< Entity.
+  std::string keys_json;       ///< JSON array of the key values, or "" if none.
+  std::string filter_json;     ///< JSON of the Query filter, or "" if none.
+  int64_t records = -1;        ///< Records disclosed or changed; -1 if not applicable.
+  std::vector<std::string> personal_fields;  ///< Personal-data fields disclosed (or written).
+  std::string rule;            ///< Policy rule that permitted it.
+  std::string outcome;         ///< OK or the gRPC code name.
+  std::string reason;          ///< Machine-readable reason of a failure.
+};
+
+/// Appends chained records to one file. Thread-safe; records are written in order.
+class FACHADAPTER_API AuditLog {
+ public:
+  /// Opens (creates, mode 0600) `path` for appending and continues the chain from its last
+  /// line. A file whose last line is not a record of this format is FAILED_PRECONDITION.
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  /// Writes `record` (adds seq, time, prev) and fsyncs. On failure nothing is left in the
+  /// file (a partial line is cut off again), the log reports itself unhealthy, and the
+  /// result is UNAVAILABLE (reason AUDIT_UNAVAILABLE): the caller must not answer.
+  Status Append(const AuditRecord& record);
+
+  /// "" while the last write succeeded; otherwise why it failed.
+  std::string Problem() const;
+
+  /// The file.
+  const std::string& path() const { return path_; }
+
+ private:
+  AuditLog() = default;
+  std::string path_;
+  int fd_ = -1;
+  mutable std::mutex mu_;
+  uint64_t seq_ = 0;
+  std::string prev_hash_;
+  std::string problem_;
+};
+
+/// Result of checking an audit log file.
+struct AuditVerification {
+  bool ok = false;          ///< The chain is intact.
+  int64_t records = 0;      ///< Records read (up to the first problem).
+  int64_t bad_line = 0;     ///< 1-based line of the first problem; 0 if none.
+  std::string problem;      ///< What is wrong there.
+  std::string last_hash;    ///< SHA-256 of the last good line (keep it elsewhere to detect cut-off tails).
+};
+
+/// Checks every line's sequence number and hash link. A deleted, inserted, reordered or
+/// altered record breaks the chain at (or right after) its line. Removing records from the
+/// end is only detected against a last hash kept elsewhere (`expected_last_hash`, optional).
+FACHADAPTER_API AuditVerification VerifyAuditLog(const std::string& path,
+                                                 const std::string& expected_last_hash = "");
+
+/// Lower-case hex SHA-256 of `data`.
+FACHADAPTER_API std::string Sha256Hex(const std::string& data);
+
+/// `s` as a JSON string literal (with quotes).
+FACHADAPTER_API std::string JsonQuote(const std::string& s);
+
+}  // namespace fachadapter::security
+
+#endif  // FACHADAPTER_SECURITY_AUDIT_LOG_H_

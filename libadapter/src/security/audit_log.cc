@@ -1,0 +1,259 @@
+// The chain: every line carries "prev", the SHA-256 of the previous line's bytes, and "seq",
+// one more than the previous line's. The hash covers the whole previous line, so changing any
+// byte of a record, dropping one or slipping one in breaks the link of the line after it.
+#include "fachadapter/security/audit_log.h"
+
+#include <fcntl.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+namespace fachadapter::security {
+
+namespace {
+
+const std::string kZeroHash(64, '0');
+
+std::string NowRfc3339() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+// Length of the valid UTF-8 sequence at s[i], or 0.
+size_t Utf8Len(const std::string& s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// The number after "seq": in a line of ours; -1 if there is none.
+int64_t SeqOf(const std::string& line) {
+  const std::string tag = "{\"seq\":";
+  if (line.rfind(tag, 0) != 0) return -1;
+  char* end = nullptr;
+  long long v = std::strtoll(line.c_str() + tag.size(), &end, 10);
+  return end && *end == ',' && v > 0 ? v : -1;
+}
+
+std::string PrevOf(const std::string& line) {
+  const std::string tag = ",\"prev\":\"";
+  size_t p = line.find(tag);
+  return p == std::string::npos ? "" : line.substr(p + tag.size(), 64);
+}
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : md) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string JsonQuote(const std::string& s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else if (c >= 0x80) {
+      size_t n = Utf8Len(s, i);
+      if (n == 0) {
+        out += "\\ufffd";  // not UTF-8: keep the line valid JSON
+        ++i;
+        continue;
+      }
+      out.append(s, i, n);
+      i += n;
+      continue;
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  return out + "\"";
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
+  std::unique_ptr<AuditLog> log(new AuditLog);
+  log->path_ = path;
+  log->prev_hash_ = kZeroHash;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    // Continue the chain from the last line; only the tail is read.
+    std::ifstream in(path, std::ios::binary);
+    const std::streamoff tail = std::min<std::streamoff>(st.st_size, 1 << 20);
+    in.seekg(-tail, std::ios::end);
+    std::string buf(static_cast<size_t>(tail), '\0');
+    in.read(buf.data(), tail);
+    if (!in || buf.back() != '\n') {
+      return FailedPrecondition("audit log " + path + " ends in an incomplete line (a write was cut off); "
+                                "check it with 'fachadapter audit verify " + path + "' and move it aside",
+                                "AUDIT_LOG_DAMAGED");
+    }
+    buf.pop_back();
+    size_t nl = buf.rfind('\n');
+    std::string last = nl == std::string::npos ? buf : buf.substr(nl + 1);
+    int64_t seq = SeqOf(last);
+    if (seq < 0) {
+      return FailedPrecondition("audit log " + path + ": its last line is not an audit record of fachadapterd",
+                                "AUDIT_LOG_DAMAGED");
+    }
+    log->seq_ = static_cast<uint64_t>(seq);
+    log->prev_hash_ = Sha256Hex(last);
+  }
+  log->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (log->fd_ < 0) {
+    return FailedPrecondition("cannot open audit log " + path + ": " + std::strerror(errno), "AUDIT_UNAVAILABLE");
+  }
+  return log;
+}
+
+AuditLog::~AuditLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string AuditLog::Problem() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return problem_;
+}
+
+Status AuditLog::Append(const AuditRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string line = "{\"seq\":" + std::to_string(seq_ + 1) + ",\"time\":\"" + NowRfc3339() + "\"";
+  line += ",\"request_id\":" + JsonQuote(r.request_id);
+  line += ",\"principal\":" + JsonQuote(r.principal);
+  line += ",\"auth\":" + JsonQuote(r.auth);
+  line += ",\"operation\":" + JsonQuote(r.operation);
+  if (!r.phase.empty()) line += ",\"phase\":" + JsonQuote(r.phase);
+  line += ",\"entity\":" + JsonQuote(r.entity);
+  if (!r.keys_json.empty()) line += ",\"keys\":" + r.keys_json;
+  if (!r.filter_json.empty()) line += ",\"filter\":" + r.filter_json;
+  if (r.records >= 0) line += ",\"records\":" + std::to_string(r.records);
+  line += ",\"personal_fields\":[";
+  for (size_t i = 0; i < r.personal_fields.size(); ++i) {
+    line += (i ? "," : "") + JsonQuote(r.personal_fields[i]);
+  }
+  line += "]";
+  if (!r.rule.empty()) line += ",\"rule\":" + JsonQuote(r.rule);
+  line += ",\"outcome\":" + JsonQuote(r.outcome);
+  if (!r.reason.empty()) line += ",\"reason\":" + JsonQuote(r.reason);
+  line += ",\"prev\":\"" + prev_hash_ + "\"}";
+
+  const std::string data = line + "\n";
+  struct stat st;
+  const bool regular = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  const off_t before = regular ? st.st_size : 0;
+  size_t done = 0;
+  int err = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd_) != 0 && errno != EINVAL) err = errno;  // EINVAL: not syncable (pipe, device)
+  if (err != 0) {
+    // Leave no torn line behind: the chain must stay verifiable after the disk recovers.
+    if (regular && done > 0 && ftruncate(fd_, before) != 0) {
+      problem_ = "audit log " + path_ + ": write failed (" + std::strerror(err) +
+                 ") and the partial line could not be removed";
+    } else {
+      problem_ = "audit log " + path_ + ": write failed: " + std::strerror(err);
+    }
+    return Status(StatusCode::kUnavailable,
+                  "the audit log cannot be written, so no personal data is served now; try again later",
+                  "AUDIT_UNAVAILABLE", "");
+  }
+  ++seq_;
+  prev_hash_ = Sha256Hex(line);
+  problem_.clear();
+  return Status::OK();
+}
+
+AuditVerification VerifyAuditLog(const std::string& path, const std::string& expected_last_hash) {
+  AuditVerification v;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    v.problem = "cannot read " + path + ": " + std::strerror(errno);
+    return v;
+  }
+  std::string prev_hash = kZeroHash, line;
+  int64_t expected_seq = 1, lineno = 0;
+  auto fail = [&](const std::string& why) {
+    v.ok = false;
+    v.bad_line = lineno;
+    v.problem = why;
+    return v;
+  };
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = 0;
+  while (pos < content.size()) {
+    size_t nl = content.find('\n', pos);
+    ++lineno;
+    if (nl == std::string::npos) return fail("incomplete last line (no newline): a write was cut off or the file was edited");
+    line = content.substr(pos, nl - pos);
+    pos = nl + 1;
+    google::protobuf::Struct rec;
+    if (!google::protobuf::util::JsonStringToMessage(line, &rec).ok()) {
+      return fail("not a JSON object: the record was altered or inserted");
+    }
+    const int64_t seq = SeqOf(line);
+    if (seq < 0) return fail("no sequence number: not an audit record");
+    if (PrevOf(line) != prev_hash) {
+      return fail(lineno == 1 ? "the first record does not start the chain: records before it were removed"
+                              : "hash link broken: line " + std::to_string(lineno - 1) +
+                                    " was altered, or records were removed or inserted here");
+    }
+    if (seq != expected_seq) {
+      return fail("sequence number " + std::to_string(seq) + " where " + std::to_string(expected_seq) +
+                  " was expected: records were removed or inserted here");
+    }
+    prev_hash = Sha256Hex(line);
+    ++expected_seq;
+    ++v.records;
+  }
+  v.last_hash = prev_hash;
+  if (!expected_last_hash.empty() && expected_last_hash != prev_hash) {
+    lineno = v.records;
+    return fail("the last record's hash differs from the expected one: records at the end were removed or the last one was altered");
+  }
+  v.ok = true;
+  return v;
+}
+
+}  // namespace fachadapter::security

@@ -1,0 +1,36 @@
+#include "fachadapter/security/guard.h"
+
+namespace fachadapter::security {
+
+Result<std::unique_ptr<Guard>> Guard::Create(const Config& config, const Engine& engine) {
+  std::unique_ptr<Guard> g(new Guard);
+  FA_ASSIGN_OR_RETURN(g->authenticator_, Authenticator::Create(config));
+  FA_ASSIGN_OR_RETURN(g->policy_, Policy::Compile(config, engine));
+  g->limits_ = config.limits;
+  g->limiter_ = std::make_unique<CallLimiter>(config.limits);
+  if (!config.security.audit.file.empty()) {
+    auto log = AuditLog::Open(config.security.audit.file);
+    if (!log.ok()) {
+      return Status(log.status().code(), config.Where(config.security.audit.location) + ": security.audit: " +
+                                             log.status().message(),
+                    log.status().reason());
+    }
+    g->audit_ = std::move(log).value();
+  }
+  return g;
+}
+
+bool Guard::Audited(const std::string& entity) const {
+  return audit_ && !policy_.PersonalFields(entity).empty();
+}
+
+Status Guard::Audit(const AuditRecord& record) const {
+  if (!audit_) return Status::OK();
+  Status s = audit_->Append(record);
+  if (!s.ok() && hook_) hook_(audit_->Problem());
+  return s;
+}
+
+std::string Guard::Problem() const { return audit_ ? audit_->Problem() : ""; }
+
+}  // namespace fachadapter::security
