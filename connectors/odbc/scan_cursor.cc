@@ -53,6 +53,9 @@ class OdbcScanCursor final : public sdk::ScanCursor {
       for (const std::string& f : fields_) out->add_fields(f);
     }
     v1::RecordBatch* batch = out->mutable_batch();
+    // Sized once: growing the repeated fields step by step is a large share of the
+    // allocator's work per row.
+    batch->mutable_records()->Reserve(static_cast<int>(batch_rows_));
     while (!done_ && static_cast<size_t>(batch->records_size()) < batch_rows_) {
       if (row_ >= rows_in_block_) {
         Result<size_t> n = reader_.Fetch(stmt_.get());
@@ -82,6 +85,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
  private:
   Status DecodeRow(v1::Record* rec) {
     const size_t nout = projection_.output.size();
+    rec->mutable_values()->Reserve(static_cast<int>(nout));
     for (size_t o = 0; o < nout; ++o) rec->add_values();
     for (size_t s = 0; s < projection_.select.size(); ++s) {
       v1::Value* v = first_output_[s] >= 0 ? rec->mutable_values(first_output_[s]) : &scratch_[s];

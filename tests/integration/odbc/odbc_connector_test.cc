@@ -176,7 +176,10 @@ bool HaveSqliteDriver() {
   return ini.find("[SQLite3]") != std::string::npos;
 }
 
-class OdbcConnectorTest : public ::testing::Test {
+// Parameter: extra driver options. The SQLite3 driver reads a whole result in SQLExecDirect
+// unless StepAPI=1 makes it step through the result as it is fetched; the connector must
+// behave the same either way.
+class OdbcConnectorTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() { plugin_ = new Plugin(PluginPath()); }
   static void TearDownTestSuite() {
@@ -207,7 +210,7 @@ class OdbcConnectorTest : public ::testing::Test {
     inst_ = std::move(r.response);
   }
 
-  std::string ConnectionString() const { return "Driver=SQLite3;Database=" + db_path_.string(); }
+  std::string ConnectionString() const { return "Driver=SQLite3;" + GetParam() + "Database=" + db_path_.string(); }
 
   Instance::ScanResult ScanAll(const std::string& entity, const v1::Filter* filter = nullptr) {
     cv1::ScanRequest req;
@@ -284,7 +287,7 @@ TEST(OdbcPluginAbiTest, ExportsAbiVersionAndFillsTheTable) {
 
 // ---- Open and settings -----------------------------------------------------------------------
 
-TEST_F(OdbcConnectorTest, MissingDriverIsAClearFailedPreconditionWithoutThePassword) {
+TEST_P(OdbcConnectorTest, MissingDriverIsAClearFailedPreconditionWithoutThePassword) {
   // A driver name unixODBC does not know.
   auto r = Instance::Open(*plugin_, Settings("Driver=NoSuchOdbcDriver;Database=/tmp/x.db;PWD=geheim-4711"));
   ASSERT_FALSE(r.ok());
@@ -305,7 +308,7 @@ TEST_F(OdbcConnectorTest, MissingDriverIsAClearFailedPreconditionWithoutThePassw
   EXPECT_EQ(r.error.message().find("heim"), std::string::npos) << r.error.message();
 }
 
-TEST_F(OdbcConnectorTest, UnreachableDatabaseIsUnavailable) {
+TEST_P(OdbcConnectorTest, UnreachableDatabaseIsUnavailable) {
   // NoCreat=1: the driver must not create the file, and its folder does not exist.
   auto r = Instance::Open(*plugin_, Settings("Driver=SQLite3;NoCreat=1;Database=" +
                                              (dir_ / "missing" / "nothing.db").string()));
@@ -314,7 +317,7 @@ TEST_F(OdbcConnectorTest, UnreachableDatabaseIsUnavailable) {
   EXPECT_NE(r.error.message().find("cannot connect"), std::string::npos) << r.error.message();
 }
 
-TEST_F(OdbcConnectorTest, UnknownOrBadSettingsAreInvalidArgumentNamingTheKey) {
+TEST_P(OdbcConnectorTest, UnknownOrBadSettingsAreInvalidArgumentNamingTheKey) {
   google::protobuf::Struct s = Settings(ConnectionString());
   (*s.mutable_fields())["bach_size"].set_number_value(10);
   auto r = Instance::Open(*plugin_, s);
@@ -334,7 +337,7 @@ TEST_F(OdbcConnectorTest, UnknownOrBadSettingsAreInvalidArgumentNamingTheKey) {
   EXPECT_EQ(r.error.field(), "connection_string");
 }
 
-TEST_F(OdbcConnectorTest, HealthIsServing) {
+TEST_P(OdbcConnectorTest, HealthIsServing) {
   auto h = inst_->Health();
   ASSERT_TRUE(h.ok()) << h.error.message();
   EXPECT_TRUE(h.response.serving()) << h.response.detail();
@@ -342,7 +345,7 @@ TEST_F(OdbcConnectorTest, HealthIsServing) {
 
 // ---- Describe ------------------------------------------------------------------------------
 
-TEST_F(OdbcConnectorTest, DescribeDiscoversTablesViewsTypesAndKeys) {
+TEST_P(OdbcConnectorTest, DescribeDiscoversTablesViewsTypesAndKeys) {
   auto r = inst_->Describe(cv1::DescribeRequest());
   ASSERT_TRUE(r.ok()) << r.error.message();
   std::map<std::string, cv1::RawEntity> by_name;
@@ -400,7 +403,7 @@ TEST_F(OdbcConnectorTest, DescribeDiscoversTablesViewsTypesAndKeys) {
   EXPECT_FALSE(p.writable());
 }
 
-TEST_F(OdbcConnectorTest, DescribeOfAnUnknownEntityIsNotFound) {
+TEST_P(OdbcConnectorTest, DescribeOfAnUnknownEntityIsNotFound) {
   cv1::DescribeRequest req;
   req.add_entities("gibt_es_nicht");
   auto r = inst_->Describe(req);
@@ -416,7 +419,7 @@ TEST_F(OdbcConnectorTest, DescribeOfAnUnknownEntityIsNotFound) {
 
 // ---- Scan: values --------------------------------------------------------------------------
 
-TEST_F(OdbcConnectorTest, ScanDeliversTypedRawValues) {
+TEST_P(OdbcConnectorTest, ScanDeliversTypedRawValues) {
   auto r = ScanAll("betrieb", nullptr);
   ASSERT_TRUE(r.ok()) << r.error.message();
   ASSERT_EQ(r.records.size(), 6u);
@@ -458,7 +461,7 @@ TEST_F(OdbcConnectorTest, ScanDeliversTypedRawValues) {
   EXPECT_EQ(row(4).values(col("name")).string_value(), "O'Reilly & Söhne");
 }
 
-TEST_F(OdbcConnectorTest, ProjectionReturnsTheRequestedFieldsInOrder) {
+TEST_P(OdbcConnectorTest, ProjectionReturnsTheRequestedFieldsInOrder) {
   cv1::ScanRequest req;
   req.set_entity("betrieb");
   req.add_fields("ort");
@@ -476,7 +479,7 @@ TEST_F(OdbcConnectorTest, ProjectionReturnsTheRequestedFieldsInOrder) {
   EXPECT_TRUE(r.records[0].etag().empty());
 }
 
-TEST_F(OdbcConnectorTest, UnknownFieldsAndWrongTypesAreInvalidArgumentNamingTheField) {
+TEST_P(OdbcConnectorTest, UnknownFieldsAndWrongTypesAreInvalidArgumentNamingTheField) {
   cv1::ScanRequest req;
   req.set_entity("betrieb");
   req.add_fields("nope");
@@ -517,7 +520,7 @@ TEST_F(OdbcConnectorTest, UnknownFieldsAndWrongTypesAreInvalidArgumentNamingTheF
 
 // ---- Scan: filters -------------------------------------------------------------------------
 
-TEST_F(OdbcConnectorTest, EveryOperatorMatchesTheInMemoryEvaluator) {
+TEST_P(OdbcConnectorTest, EveryOperatorMatchesTheInMemoryEvaluator) {
   const std::vector<v1::Filter> filters = {
       Cond("name", v1::OPERATOR_EQ, Str("Bäckerei Schmidt")),
       Cond("ort", v1::OPERATOR_NE, Str("Berlin")),
@@ -566,7 +569,7 @@ TEST_F(OdbcConnectorTest, EveryOperatorMatchesTheInMemoryEvaluator) {
   EXPECT_EQ(Ids(Cond("ort", v1::OPERATOR_EQ, Null())), (std::vector<int64_t>{}));
 }
 
-TEST_F(OdbcConnectorTest, QuotesAndInjectionAttemptsStayValues) {
+TEST_P(OdbcConnectorTest, QuotesAndInjectionAttemptsStayValues) {
   for (const std::string& evil : {std::string("x' OR '1'='1"), std::string("'; DROP TABLE betrieb; --"),
                                   std::string("\" OR \"\"=\""), std::string("O'Reilly & Söhne")}) {
     std::vector<int64_t> ids = Ids(Cond("name", v1::OPERATOR_EQ, Str(evil)));
@@ -589,7 +592,7 @@ TEST_F(OdbcConnectorTest, QuotesAndInjectionAttemptsStayValues) {
 
 // ---- Scan: order, limit, batches, cancellation ----------------------------------------------
 
-TEST_F(OdbcConnectorTest, OrderPutsNullsFirstAscendingAndLastDescending) {
+TEST_P(OdbcConnectorTest, OrderPutsNullsFirstAscendingAndLastDescending) {
   cv1::ScanRequest req;
   req.set_entity("betrieb");
   req.add_fields("id");
@@ -623,7 +626,7 @@ TEST_F(OdbcConnectorTest, OrderPutsNullsFirstAscendingAndLastDescending) {
   EXPECT_EQ(ids, (std::vector<int64_t>{1, 3, 4, 5, 2, 6}));
 }
 
-TEST_F(OdbcConnectorTest, LimitStopsTheScan) {
+TEST_P(OdbcConnectorTest, LimitStopsTheScan) {
   cv1::ScanRequest req;
   req.set_entity("zahl");
   req.set_limit(7);
@@ -639,7 +642,7 @@ TEST_F(OdbcConnectorTest, LimitStopsTheScan) {
   EXPECT_EQ(inst_->Scan(req).code, 3);
 }
 
-TEST_F(OdbcConnectorTest, BlockFetchCrossesBatchBoundaries) {
+TEST_P(OdbcConnectorTest, BlockFetchCrossesBatchBoundaries) {
   cv1::ScanRequest req;
   req.set_entity("zahl");
   req.add_order()->set_field("n");
@@ -664,7 +667,7 @@ TEST_F(OdbcConnectorTest, BlockFetchCrossesBatchBoundaries) {
   EXPECT_EQ(r.batches[3].batch().records_size(), 400);
 }
 
-TEST_F(OdbcConnectorTest, EmptyResultStillNamesTheFields) {
+TEST_P(OdbcConnectorTest, EmptyResultStillNamesTheFields) {
   auto f = Cond("n", v1::OPERATOR_GT, Int(100000));
   auto r = ScanAll("zahl", &f);
   ASSERT_TRUE(r.ok()) << r.error.message();
@@ -672,7 +675,7 @@ TEST_F(OdbcConnectorTest, EmptyResultStillNamesTheFields) {
   EXPECT_EQ(r.fields, (std::vector<std::string>{"n", "text"}));
 }
 
-TEST_F(OdbcConnectorTest, CancellationStopsAScanBetweenBatches) {
+TEST_P(OdbcConnectorTest, CancellationStopsAScanBetweenBatches) {
   cv1::ScanRequest req;
   req.set_entity("zahl");
   req.set_batch_size(100);
@@ -689,7 +692,7 @@ TEST_F(OdbcConnectorTest, CancellationStopsAScanBetweenBatches) {
   EXPECT_EQ(again.records.size(), 2500u);
 }
 
-TEST_F(OdbcConnectorTest, ConcurrentScansShareTheBoundedPool) {
+TEST_P(OdbcConnectorTest, ConcurrentScansShareTheBoundedPool) {
   Open(1000, 2);
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
@@ -707,7 +710,7 @@ TEST_F(OdbcConnectorTest, ConcurrentScansShareTheBoundedPool) {
   EXPECT_EQ(ok.load(), 18);
 }
 
-TEST_F(OdbcConnectorTest, ValueLongerThanItsDeclaredLengthIsNeverCut) {
+TEST_P(OdbcConnectorTest, ValueLongerThanItsDeclaredLengthIsNeverCut) {
   // SQLite does not enforce VARCHAR(n).
   std::string long_name(300, 'x');
   {
@@ -732,7 +735,7 @@ TEST_F(OdbcConnectorTest, ValueLongerThanItsDeclaredLengthIsNeverCut) {
 
 // ---- Writes ----------------------------------------------------------------------------------
 
-TEST_F(OdbcConnectorTest, InsertReturnsTheStoredRowWithGeneratedKeyAndExactValues) {
+TEST_P(OdbcConnectorTest, InsertReturnsTheStoredRowWithGeneratedKeyAndExactValues) {
   cv1::InsertRequest ins;
   ins.set_entity("betrieb");
   *ins.add_values() = FV("name", Str("Neu GmbH"));
@@ -777,7 +780,7 @@ TEST_F(OdbcConnectorTest, InsertReturnsTheStoredRowWithGeneratedKeyAndExactValue
   EXPECT_EQ(s.records[0].etag(), rec.etag());
 }
 
-TEST_F(OdbcConnectorTest, InsertWithCompositeKeyAndDuplicateIsAlreadyExists) {
+TEST_P(OdbcConnectorTest, InsertWithCompositeKeyAndDuplicateIsAlreadyExists) {
   cv1::InsertRequest ins;
   ins.set_entity("kennzahl");
   *ins.add_values() = FV("jahr", Int(2025));
@@ -800,7 +803,7 @@ TEST_F(OdbcConnectorTest, InsertWithCompositeKeyAndDuplicateIsAlreadyExists) {
   EXPECT_EQ(m.error.field(), "bezirk");
 }
 
-TEST_F(OdbcConnectorTest, BadWriteValuesChangeNothing) {
+TEST_P(OdbcConnectorTest, BadWriteValuesChangeNothing) {
   auto count = [&] { return CountRows(db_path_, "SELECT count(*) FROM betrieb"); };
   cv1::InsertRequest ins;
   ins.set_entity("betrieb");
@@ -839,7 +842,7 @@ TEST_F(OdbcConnectorTest, BadWriteValuesChangeNothing) {
   EXPECT_EQ(count(), 6);
 }
 
-TEST_F(OdbcConnectorTest, IdempotentInsertReplaysAndRejectsReuseWithAnotherPayload) {
+TEST_P(OdbcConnectorTest, IdempotentInsertReplaysAndRejectsReuseWithAnotherPayload) {
   cv1::InsertRequest ins;
   ins.set_entity("betrieb");
   ins.set_idempotency_key("anmeldung-2024-0001");
@@ -885,7 +888,7 @@ TEST_F(OdbcConnectorTest, IdempotentInsertReplaysAndRejectsReuseWithAnotherPaylo
   EXPECT_EQ(CountRows(db_path_, "SELECT count(*) FROM fachadapter_idempotency"), 1);
 }
 
-TEST_F(OdbcConnectorTest, UpdateChecksTheEtagAndChangesIt) {
+TEST_P(OdbcConnectorTest, UpdateChecksTheEtagAndChangesIt) {
   cv1::ScanRequest get;
   get.set_entity("betrieb");
   get.set_with_etag(true);
@@ -941,7 +944,7 @@ TEST_F(OdbcConnectorTest, UpdateChecksTheEtagAndChangesIt) {
   ASSERT_TRUE(guarded.ok()) << guarded.error.message();
 }
 
-TEST_F(OdbcConnectorTest, UpdateAndDeleteOfMissingRowsAreNotFound) {
+TEST_P(OdbcConnectorTest, UpdateAndDeleteOfMissingRowsAreNotFound) {
   cv1::UpdateRequest up;
   up.set_entity("betrieb");
   *up.add_key() = FV("id", Int(999));
@@ -972,7 +975,7 @@ TEST_F(OdbcConnectorTest, UpdateAndDeleteOfMissingRowsAreNotFound) {
   EXPECT_EQ(nk.error.field(), "bezirk");
 }
 
-TEST_F(OdbcConnectorTest, DeleteChecksTheEtag) {
+TEST_P(OdbcConnectorTest, DeleteChecksTheEtag) {
   cv1::ScanRequest get;
   get.set_entity("kennzahl");
   get.set_with_etag(true);
@@ -997,6 +1000,11 @@ TEST_F(OdbcConnectorTest, DeleteChecksTheEtag) {
   EXPECT_EQ(CountRows(db_path_, "SELECT count(*) FROM kennzahl"), 2);
   EXPECT_EQ(inst_->Delete(del).code, 5);
 }
+
+INSTANTIATE_TEST_SUITE_P(DriverModes, OdbcConnectorTest, ::testing::Values("", "StepAPI=1;"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param.empty() ? std::string("Default") : std::string("StepApi");
+                         });
 
 }  // namespace
 }  // namespace fachadapter::testing
