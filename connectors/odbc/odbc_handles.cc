@@ -59,6 +59,7 @@ std::vector<DiagRecord> ReadDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handl
 //   42501 / 42000 privilege     -> PERMISSION_DENIED    BACKEND_PERMISSION_DENIED (42501 only)
 //   IM0xx driver manager        -> FAILED_PRECONDITION  ODBC_DRIVER_NOT_FOUND / ODBC_CONFIG
 //   HYT00, HYT01 timeouts       -> UNAVAILABLE          BACKEND_TIMEOUT
+//   "database is locked" etc.   -> UNAVAILABLE          BACKEND_BUSY
 //   HY008 cancelled             -> CANCELLED            CANCELLED
 //   everything else             -> UNKNOWN              BACKEND_ERROR
 // Some drivers (SQLite's among them) report every constraint failure as 23000 or even HY000;
@@ -112,6 +113,13 @@ StatusCode SqlStateToCode(std::string_view state, std::string_view message,
   if (StartsWith(state, "IM")) {
     *reason = "ODBC_CONFIG";
     return StatusCode::kFailedPrecondition;
+  }
+  // Lock contention that outlasted the DBMS's own wait (SQLite's "database is locked",
+  // MySQL's lock wait timeout) arrives as a generic state; retrying may help.
+  if (msg.find("database is locked") != std::string::npos ||
+      msg.find("lock wait timeout") != std::string::npos) {
+    *reason = "BACKEND_BUSY";
+    return StatusCode::kUnavailable;
   }
   if (state == "HYT00" || state == "HYT01") {
     *reason = "BACKEND_TIMEOUT";
