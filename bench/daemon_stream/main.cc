@@ -11,7 +11,8 @@
 // (issue 2, item 11: at least 0.5). See docs/performance.md.
 //
 // Usage: bench_daemon_stream [--rows N] [--repetitions R] [--batch-size B] [--fetch-rows F]
-//                            [--daemon PATH] [--example-dir DIR] [--db PATH] [--keep]
+//                            [--daemon PATH] [--example-dir DIR] [--db PATH]
+//                            [--odbc-options S] [--keep]      (--help explains them)
 // Exit codes: 0 when both measures ran and returned every row (whatever the ratio), 1 on any
 // failure (daemon did not start, wrong row count, ODBC error), 2 on a bad command line.
 
