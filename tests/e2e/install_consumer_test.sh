@@ -6,7 +6,9 @@
 #     own connector plugin with the installed fachadapter_add_connector(), a program on
 #     fachadapter::adapter that loads that plugin, and one with the connector linked statically;
 #     runs both and compares their output;
-#  3. runs the installed fachadapterd --check-config on the consumer's config and plugin;
+#  3. runs the installed fachadapterd --check-config on the consumer's config, finding the
+#     consumer's plugin through $FACHADAPTER_CONNECTOR_PATH and, after `cmake --install` of the
+#     consumer puts it into Fachadapter_CONNECTOR_DIR, beside the built-in plugins;
 #  4. compiles a program with nothing but `pkg-config --cflags --libs fachadapter` and runs it.
 # Everything lives in one temporary folder, removed at exit.
 #
@@ -129,9 +131,21 @@ expect_output "consumer_static" "static connector: consumer_demo 1.0.0 consumer_
   "$("$consumer_build/consumer_static")"
 
 echo "== installed fachadapterd --check-config with the consumer's plugin"
-expect_output "fachadapterd --check-config" "$consumer_src/consumer.yaml: OK (1 sources, 1 entities)" \
-  "$(FACHADAPTER_CONNECTOR_PATH="$consumer_build" "$prefix/bin/fachadapterd" --check-config \
-       --config "$consumer_src/consumer.yaml")"
+check_config=("$prefix/bin/fachadapterd" --check-config --config "$consumer_src/consumer.yaml")
+check_ok="$consumer_src/consumer.yaml: OK (1 sources, 1 entities)"
+# From the consumer's build folder, named in $FACHADAPTER_CONNECTOR_PATH...
+expect_output "fachadapterd --check-config (FACHADAPTER_CONNECTOR_PATH)" "$check_ok" \
+  "$(FACHADAPTER_CONNECTOR_PATH="$consumer_build" "${check_config[@]}")"
+# ...and, once the consumer installs it into Fachadapter_CONNECTOR_DIR, from there.
+# (Checked first, so that a wrong Fachadapter_CONNECTOR_DIR never writes outside $work.)
+grep -q "$prefix/$libdir/fachadapter/connectors" "$consumer_build/cmake_install.cmake" ||
+  fail "Fachadapter_CONNECTOR_DIR does not name $prefix/$libdir/fachadapter/connectors"
+"$cmake" --install "$consumer_build" >"$work/consumer-install.log" ||
+  { cat "$work/consumer-install.log" >&2; fail "installing the consumer's plugin failed"; }
+[[ -f "$prefix/$libdir/fachadapter/connectors/fachadapter_connector_consumer_demo.so" ]] ||
+  fail "the consumer's plugin was not installed into Fachadapter_CONNECTOR_DIR"
+unset FACHADAPTER_CONNECTOR_PATH
+expect_output "fachadapterd --check-config (installed plugin)" "$check_ok" "$("${check_config[@]}")"
 
 echo "== pkg-config"
 export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
