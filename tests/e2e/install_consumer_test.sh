@@ -13,6 +13,7 @@
 # Everything lives in one temporary folder, removed at exit.
 #
 # Usage: install_consumer_test.sh BUILD_DIR CONSUMER_SOURCE_DIR LIBDIR CMAKE CXX [CXXFLAGS]
+#   CONSUMER_SOURCE_DIR  tests/e2e/consumer of the source tree the build was made from
 #   LIBDIR    the build's CMAKE_INSTALL_LIBDIR (e.g. lib)
 #   CXXFLAGS  extra compile and link flags for the consumer (sanitizers of a sanitized build)
 set -euo pipefail
@@ -27,6 +28,7 @@ libdir=$3
 cmake=$4
 cxx=$5
 extra_flags=${6:-}
+source_dir=$(cd "$consumer_src/../../.." && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fachadapter-install-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -58,12 +60,14 @@ echo "== cmake --install $build_dir --prefix $prefix"
   { cat "$work/install.log" >&2; fail "cmake --install failed"; }
 
 echo "== installed layout"
+# Every public header of the source tree (libadapter/include; internal ones live in src/).
+public_headers=$(cd "$source_dir/libadapter/include" && find fachadapter -name '*.h' | sort)
+[[ -n "$public_headers" ]] || fail "no public headers found in $source_dir/libadapter/include"
+for f in $public_headers; do
+  [[ -f "$prefix/include/$f" ]] || fail "public header not installed: include/$f"
+done
 for f in \
     bin/fachadapterd bin/fachadapter \
-    include/fachadapter/config.h include/fachadapter/engine.h include/fachadapter/server.h \
-    include/fachadapter/connector_registry.h include/fachadapter/status.h \
-    include/fachadapter/values.h include/fachadapter/filter_evaluator.h \
-    include/fachadapter/export.h \
     include/fachadapter/connector/abi.h include/fachadapter/connector/sdk.h \
     include/fachadapter/v1/value.pb.h include/fachadapter/v1/error.pb.h \
     include/fachadapter/v1/adapter.pb.h include/fachadapter/v1/adapter.grpc.pb.h \
