@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
+#include <openssl/conf.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -40,6 +42,36 @@ bool IsLoopback(const std::string& addr) {
 constexpr char kTls12CipherSuites[] =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
+
+// TLS 1.3 suites and key-exchange groups cannot be set through gRPC's API. OpenSSL applies
+// the "system_default" section of its ssl_conf module to every SSL_CTX it creates, so this
+// in-memory configuration, loaded before gRPC makes its contexts, restricts them to the suites
+// and groups of BSI TR-02102-2 (AES-GCM; NIST P-256/P-384 and Brainpool curves).
+constexpr char kOpenSslTlsConf[] =
+    "fachadapter_conf = fachadapter_conf_sect\n"
+    "[fachadapter_conf_sect]\n"
+    "ssl_conf = fachadapter_ssl_sect\n"
+    "[fachadapter_ssl_sect]\n"
+    "system_default = fachadapter_tls_sect\n"
+    "[fachadapter_tls_sect]\n"
+    "MinProtocol = TLSv1.2\n"
+    "Ciphersuites = TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256\n"
+    "Groups = P-384:P-256:brainpoolP384r1tls13:brainpoolP256r1tls13:brainpoolP384r1:brainpoolP256r1\n";
+
+Status RestrictOpenSslTls() {
+  if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr) != 1) {
+    return Internal("OpenSSL could not be initialised", "TLS_SETUP_FAILED");
+  }
+  CONF* conf = NCONF_new(nullptr);
+  BIO* bio = BIO_new_mem_buf(kOpenSslTlsConf, -1);
+  long line = 0;
+  bool ok = conf && bio && NCONF_load_bio(conf, bio, &line) > 0 &&
+            CONF_modules_load(conf, "fachadapter_conf", 0) > 0;
+  BIO_free(bio);
+  NCONF_free(conf);
+  if (!ok) return Internal("OpenSSL rejected the TLS restrictions (line " + std::to_string(line) + ")", "TLS_SETUP_FAILED");
+  return Status::OK();
+}
 
 std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const TlsConfig& tls) {
   // The provider re-reads key, certificate chain and client CAs every interval, so renewed
@@ -104,7 +136,10 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
                                 "PLAINTEXT_REFUSED");
     }
   }
-  if (sec.tls.enabled) setenv("GRPC_SSL_CIPHER_SUITES", kTls12CipherSuites, 1);
+  if (sec.tls.enabled) {
+    setenv("GRPC_SSL_CIPHER_SUITES", kTls12CipherSuites, 1);
+    FA_RETURN_IF_ERROR(RestrictOpenSslTls());
+  }
   std::unique_ptr<Server> srv(new Server);
   FA_ASSIGN_OR_RETURN(srv->engine_, Engine::Start(config));
   FA_ASSIGN_OR_RETURN(srv->guard_, security::Guard::Create(config, *srv->engine_));

@@ -577,6 +577,9 @@ TEST_F(SecurityTest, TlsRefusesOldProtocolsAndCbcSuites) {
   EXPECT_FALSE(negotiated(handshake({"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256"})));
   EXPECT_FALSE(negotiated(handshake({"-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA"})));
   EXPECT_FALSE(negotiated(handshake({"-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"})));
+  // TLS 1.3 suites outside BSI TR-02102-2 and weak groups.
+  EXPECT_FALSE(negotiated(handshake({"-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"})));
+  EXPECT_FALSE(negotiated(handshake({"-tls1_3", "-groups", "X25519"})));
   std::string ok = handshake({"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"});
   EXPECT_TRUE(negotiated(ok)) << ok;
   ok = handshake({"-tls1_3"});
