@@ -13,6 +13,8 @@ packages=(
   unixodbc odbcinst libsqliteodbc sqlite3 libsqlite3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libxml2-utils
+  # TLS tests (test certificates, s_client) and the TLS report (scripts/testssl-daemon.sh)
+  openssl testssl.sh
   # Python client example (stock grpcio) and the example data generator
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
 )

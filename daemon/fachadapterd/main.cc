@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fachadapter/config.h"
+#include "fachadapter/security/policy.h"
 #include "fachadapter/server.h"
 
 namespace {
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
     if (!engine.ok()) {
       std::fprintf(stderr, "fachadapterd: %s\n", engine.status().message().c_str());
       return ExitCodeFor(engine.status());
+    }
+    if (auto policy = fachadapter::security::Policy::Compile(*config, **engine); !policy.ok()) {
+      std::fprintf(stderr, "fachadapterd: configuration is invalid:\n%s\n", policy.status().message().c_str());
+      return ExitCodeFor(policy.status());
     }
     fachadapter::v1::ListEntitiesResponse entities;
     (void)(*engine)->ListEntities(&entities);

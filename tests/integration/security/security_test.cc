@@ -728,6 +728,11 @@ entities:
   EXPECT_EQ(d.Stop(), 2) << d.log();
   EXPECT_NE(d.log().find("fachadapter.yaml:12:"), std::string::npos) << d.log();
   EXPECT_NE(d.log().find("row field 'GEMEINDE' is not a field of entity 'Roh'"), std::string::npos) << d.log();
+  // --check-config finds it too.
+  auto check = testing::RunProgram({Daemon::Binary(), "--check-config", "--config", (dir / "fachadapter.yaml").string()},
+                                   dir / "check.out");
+  EXPECT_EQ(check.exit_code, 2) << check.output;
+  EXPECT_NE(check.output.find("fachadapter.yaml:12:"), std::string::npos) << check.output;
 }
 
 }  // namespace
