@@ -280,12 +280,6 @@ struct Engine::Impl {
     uint64_t fingerprint = 0;
   };
 
-  // Copies projection entry `n` of `api` into `out`, masked if the caller sees it so.
-  static void Project(const Plan& plan, const v1::Record& api, size_t n, v1::Value* out) {
-    *out = api.values(plan.projection[n]);
-    if (plan.masked[n]) Mask(out);
-  }
-
   // Normalizes the policy's row filter of `r` (empty if there is none).
   Status RowFilter(const EntityRuntime& e, const Restrictions* r, v1::Filter* out) const {
     if (!HasRowRule(r)) return Status::OK();
@@ -455,12 +449,16 @@ struct Engine::Impl {
     return any;
   }
 
-  // Runs a plan, calling `row` for each matching record (API values of all entity fields,
-  // filled for plan.needed; raw sort values; etag). `row` returns false to stop.
+  // Runs a plan batch by batch. Each connector batch is parsed on an arena that lives for that
+  // batch only, and its matching records are converted straight into an arena-allocated
+  // QueryResponse, projected and masked, so a record is materialized twice in the core (raw and
+  // mapped) and nothing is freed piecemeal. `deliver` gets each non-empty response with the raw
+  // sort values of its last record, and `cut` = true when the limit stopped the result there;
+  // it returns false to stop.
   Status Run(const Plan& plan, const std::string& page_token, int64_t limit, int batch_size,
              bool with_etag, const CallOptions& options,
-             const std::function<bool(const v1::Record&, std::vector<v1::Value>&&, const std::string&)>& row,
-             bool* more) const {
+             const std::function<bool(v1::QueryResponse*, const std::vector<v1::Value>&, bool cut)>& deliver)
+      const {
     const EntityRuntime& e = *plan.e;
     cv1::ScanRequest req;
     req.set_entity(e.raw.name());
@@ -475,13 +473,27 @@ struct Engine::Impl {
       pushed.push_back(std::move(ks));
     }
     if (!pushed.empty()) *req.mutable_filter() = AndOf(std::move(pushed));
-    // Raw fields to fetch: converted fields, then sort keys.
+
+    // Layout of a converted record: the projection in order, then fields only the residual
+    // filter needs (dropped again once it has matched).
+    std::vector<int> layout(plan.projection.begin(), plan.projection.end());
+    {
+      std::set<int> in_projection(plan.projection.begin(), plan.projection.end());
+      for (int i : plan.needed) {
+        if (!in_projection.count(i)) layout.push_back(i);
+      }
+    }
+    const int projected = static_cast<int>(plan.projection.size());
+    std::vector<std::string> layout_names;
+    for (int i : layout) layout_names.push_back(e.fields[i].name());
+
+    // Raw fields to fetch: each converted field once, then sort keys.
     std::vector<std::string> raw_fields;
     std::map<std::string, int> raw_pos;
     auto want = [&](const std::string& raw) {
       if (raw_pos.emplace(raw, static_cast<int>(raw_fields.size())).second) raw_fields.push_back(raw);
     };
-    for (int i : plan.needed) want(e.fields[i].raw_name());
+    for (int i : layout) want(e.fields[i].raw_name());
     for (const auto& k : plan.order) want(k.field());
     for (const auto& f : raw_fields) req.add_fields(f);
     for (const auto& k : plan.order) *req.add_order() = k;
@@ -492,47 +504,63 @@ struct Engine::Impl {
 
     FilterEvaluator residual;
     if (!exact) {
-      FA_ASSIGN_OR_RETURN(residual, FilterEvaluator::Compile(plan.residual, e.api_names));
+      FA_ASSIGN_OR_RETURN(residual, FilterEvaluator::Compile(plan.residual, layout_names));
     }
-    std::vector<int> conv_pos;  // raw position per needed field
-    for (int i : plan.needed) conv_pos.push_back(raw_pos[e.fields[i].raw_name()]);
+    std::vector<int> conv_pos;  // raw position per layout entry
+    for (int i : layout) conv_pos.push_back(raw_pos[e.fields[i].raw_name()]);
     std::vector<int> sort_pos;
     for (const auto& k : plan.order) sort_pos.push_back(raw_pos[k.field()]);
 
     FA_ASSIGN_OR_RETURN(auto cursor, e.source->Scan(req, options));
-    v1::Record api;
-    for (size_t i = 0; i < e.fields.size(); ++i) api.add_values();
     int64_t delivered = 0;
-    *more = false;
-    cv1::ScanBatch batch;
+    std::vector<v1::Value> last(sort_pos.size());
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.start_block_size = 64 * 1024;
+    arena_options.max_block_size = 1024 * 1024;
+    google::protobuf::Arena arena(arena_options);
     while (true) {
+      arena.Reset();
+      auto* raw = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arena);
       bool end = false;
-      batch.Clear();
-      FA_RETURN_IF_ERROR(e.Translate(cursor->Next(&batch, &end)));
+      FA_RETURN_IF_ERROR(e.Translate(cursor->Next(raw, &end)));
       if (end) return Status::OK();
-      if (batch.fields_size() > 0 && batch.fields_size() != static_cast<int>(raw_fields.size())) {
+      if (raw->fields_size() > 0 && raw->fields_size() != static_cast<int>(raw_fields.size())) {
         return Internal("connector returned other fields than requested");
       }
-      for (auto& rec : *batch.mutable_batch()->mutable_records()) {
+      auto* msg = google::protobuf::Arena::CreateMessage<v1::QueryResponse>(&arena);
+      auto* records = msg->mutable_batch()->mutable_records();
+      records->Reserve(raw->batch().records_size());
+      bool cut = false;
+      for (const auto& rec : raw->batch().records()) {
         if (rec.values_size() < static_cast<int>(raw_fields.size())) {
           return Internal("connector returned a record with too few values");
         }
-        for (size_t n = 0; n < plan.needed.size(); ++n) {
-          const FieldMapping& f = e.fields[plan.needed[n]];
-          Status s = f.ToApi(rec.values(conv_pos[n]), api.mutable_values(plan.needed[n]));
+        v1::Record* out = records->Add();
+        auto* values = out->mutable_values();
+        values->Reserve(static_cast<int>(layout.size()));
+        for (size_t n = 0; n < layout.size(); ++n) {
+          Status s = e.fields[layout[n]].ToApi(rec.values(conv_pos[n]), values->Add());
           if (!s.ok()) return s.WithContext("entity '" + e.cfg.name + "'");
         }
-        if (!exact && !residual.Matches(api)) continue;
-        if (limit > 0 && delivered == limit) {
-          *more = true;
-          return Status::OK();
+        if (!exact && !residual.Matches(*out)) {
+          records->RemoveLast();
+          continue;
         }
-        std::vector<v1::Value> sort_values;
-        sort_values.reserve(sort_pos.size());
-        for (int p : sort_pos) sort_values.push_back(rec.values(p));
+        if (limit > 0 && delivered == limit) {
+          records->RemoveLast();
+          cut = true;
+          break;
+        }
+        while (values->size() > projected) values->RemoveLast();
+        for (int n = 0; n < projected; ++n) {
+          if (plan.masked[n]) Mask(values->Mutable(n));
+        }
+        if (with_etag) out->set_etag(rec.etag());
+        for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = rec.values(sort_pos[k]);
         ++delivered;
-        if (!row(api, std::move(sort_values), rec.etag())) return Status::OK();
       }
+      if ((records->size() > 0 || cut) && !deliver(msg, last, cut)) return Status::OK();
+      if (cut) return Status::OK();
       if (options.is_cancelled && options.is_cancelled()) {
         return Status(StatusCode::kCancelled, "the client cancelled the query", "CANCELLED");
       }
@@ -636,14 +664,15 @@ struct Engine::Impl {
     rows_only.rows = r->rows;
     Plan plan;
     FA_RETURN_IF_ERROR(MakePlan(e, v1::Filter(), {}, {}, &plan, &rows_only, &filter));
-    bool found = false, more = false;
+    bool found = false;
+    // An empty projection is every field in entity order, which is what callers index by.
     FA_RETURN_IF_ERROR(Run(plan, "", 1, 1, true, options,
-        [&](const v1::Record& api, std::vector<v1::Value>&&, const std::string& etag) {
-          *out = api;
-          out->set_etag(etag);
+        [&](v1::QueryResponse* msg, const std::vector<v1::Value>&, bool) {
+          if (msg->batch().records_size() == 0) return false;
+          *out = msg->batch().records(0);
           found = true;
           return false;
-        }, &more));
+        }));
     if (!found) {
       std::string k;
       for (const auto& v : key.values()) k += (k.empty() ? "" : ", ") + ValueToString(v);
@@ -853,16 +882,14 @@ Status Engine::Get(const v1::GetRequest& request, v1::GetResponse* out, const Ca
   Impl::Plan plan;
   FA_RETURN_IF_ERROR(impl_->MakePlan(*e, v1::Filter(), request.fields(), {}, &plan,
                                      options.restrictions, &filter));
-  bool found = false, more = false;
+  bool found = false;
   FA_RETURN_IF_ERROR(impl_->Run(plan, "", 1, 1, true, options,
-      [&](const v1::Record& api, std::vector<v1::Value>&&, const std::string& etag) {
-        for (size_t n = 0; n < plan.projection.size(); ++n) {
-          Impl::Project(plan, api, n, out->mutable_record()->add_values());
-        }
-        out->mutable_record()->set_etag(etag);
+      [&](v1::QueryResponse* msg, const std::vector<v1::Value>&, bool) {
+        if (msg->batch().records_size() == 0) return false;
+        *out->mutable_record() = msg->batch().records(0);
         found = true;
         return false;
-      }, &more));
+      }));
   if (!found) {
     std::string key;
     for (const auto& v : request.key().values()) key += (key.empty() ? "" : ", ") + ValueToString(v);
@@ -886,28 +913,28 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
   FA_RETURN_IF_ERROR(impl_->MakePlan(*e, request.filter(), request.fields(), request.order_by(), &plan,
                                      options.restrictions));
 
-  v1::QueryResponse msg;
-  for (int i : plan.projection) msg.add_fields(e->fields[i].name());
-  bool first = true, gone = false, more = false;
-  std::vector<v1::Value> last;
-  auto flush = [&]() {
-    if (!last.empty()) msg.set_resume_token(EncodePageToken({plan.fingerprint, last}));
-    first = false;
-    if (!emit(msg)) gone = true;
-    msg.Clear();
-  };
+  bool first = true, gone = false;
   Status s = impl_->Run(plan, request.page_token(), request.limit(), batch, false, options,
-      [&](const v1::Record& api, std::vector<v1::Value>&& sort_values, const std::string&) {
-        auto* r = msg.mutable_batch()->add_records();
-        for (size_t n = 0; n < plan.projection.size(); ++n) Impl::Project(plan, api, n, r->add_values());
-        last = std::move(sort_values);
-        if (msg.batch().records_size() >= batch) flush();
+      [&](v1::QueryResponse* msg, const std::vector<v1::Value>& last, bool cut) {
+        if (first) {
+          for (int i : plan.projection) msg->add_fields(e->fields[i].name());
+          first = false;
+        }
+        if (!last.empty()) {
+          std::string token = EncodePageToken({plan.fingerprint, last});
+          if (cut) msg->set_next_page_token(token);
+          msg->set_resume_token(std::move(token));
+        }
+        if (!emit(*msg)) gone = true;
         return !gone;
-      }, &more);
+      });
   FA_RETURN_IF_ERROR(s);
   if (gone) return Status(StatusCode::kCancelled, "the client went away", "CANCELLED");
-  if (more && !last.empty()) msg.set_next_page_token(EncodePageToken({plan.fingerprint, last}));
-  if (first || msg.batch().records_size() > 0 || !msg.next_page_token().empty()) flush();
+  if (first) {  // no records at all: one message still names the fields
+    v1::QueryResponse msg;
+    for (int i : plan.projection) msg.add_fields(e->fields[i].name());
+    if (!emit(msg)) return Status(StatusCode::kCancelled, "the client went away", "CANCELLED");
+  }
   return Status::OK();
 }
 
