@@ -667,13 +667,17 @@ int Run(const Options& o) {
   const double ratio_best = sa.best_rate / sb.best_rate, ratio_median = sa.median_rate / sb.median_rate;
   std::printf("  peak memory: daemon %.0f MB, this process (gRPC client and raw ODBC) %.0f MB\n",
               PeakRssMb(daemon.pid()), PeakRssMb(getpid()));
-  std::printf("\nratio A/B (daemon/raw): best %.3f, median %.3f (target >= 0.5: %s)\n", ratio_best, ratio_median,
-              ratio_best >= 0.5 ? "met" : "NOT met");
+  const double cpu_ratio_daemon = sb.median_cpu_client / sa.median_cpu_daemon;
+  std::printf("\nratio A/B (daemon/raw): best %.3f, median %.3f\n", ratio_best, ratio_median);
   // Wall figures swing with other load on the machine; CPU time does not. With a core each
   // for daemon and client, A's wall time is about the daemon's CPU time, so the daemon-only
-  // CPU ratio predicts the wall ratio on an idle machine.
+  // CPU ratio predicts the wall ratio on an idle machine. Under load, A (two processes, many
+  // threads) gets more of the contended CPUs than B (one thread), which flatters the wall
+  // ratio; so the verdict wants both.
   std::printf("CPU-time ratio B/A: %.3f with the client's CPU, %.3f daemon only (~ the wall ratio when idle)\n",
-              sb.median_cpu_client / cpu_a, sb.median_cpu_client / sa.median_cpu_daemon);
+              sb.median_cpu_client / cpu_a, cpu_ratio_daemon);
+  std::printf("target >= 0.5 (median wall ratio and daemon-only CPU ratio): %s\n",
+              ratio_median >= 0.5 && cpu_ratio_daemon >= 0.5 ? "met" : "NOT met");
 
   int stop = daemon.Stop();
   if (stop != 0) {
