@@ -11,9 +11,10 @@ namespace fachadapter::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: fachadapter audit verify FILE [--expect-last-hash HASH]\n"
+    "usage: fachadapter audit verify FILE... [--expect-last-hash HASH]\n"
     "\n"
     "Checks that no record of a fachadapterd audit log was removed, inserted or altered.\n"
+    "Give rotated files oldest first, the current file last, to check the chain across them.\n"
     "Prints the number of records and the hash of the last one; keep that hash elsewhere and\n"
     "pass it later with --expect-last-hash to also detect records cut off at the end.\n"
     "Exit codes: 0 intact, 1 broken (the line is printed), 2 usage, 3 file not readable.\n";
@@ -25,40 +26,46 @@ int RunAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << kUsage;
     return 2;
   }
-  std::string file, expected;
+  std::vector<std::string> files;
+  std::string expected;
   for (size_t i = 2; i < args.size(); ++i) {
     if (args[i] == "--expect-last-hash" && i + 1 < args.size()) {
       expected = args[++i];
     } else if (args[i] == "--help" || args[i] == "-h") {
       out << kUsage;
       return 0;
-    } else if (file.empty() && (args[i].empty() || args[i][0] != '-')) {
-      file = args[i];
+    } else if (args[i].empty() || args[i][0] != '-') {
+      files.push_back(args[i]);
     } else {
       err << "fachadapter: unknown argument '" << args[i] << "'\n\n" << kUsage;
       return 2;
     }
   }
-  if (file.empty()) {
+  if (files.empty()) {
     err << "fachadapter: audit verify needs the audit log FILE\n\n" << kUsage;
     return 2;
   }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) {
-    err << "fachadapter: cannot read audit log " << file << ": no such file\n";
-    return 3;
+  for (const auto& file : files) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      err << "fachadapter: cannot read audit log " << file << ": no such file\n";
+      return 3;
+    }
   }
-  const security::AuditVerification v = security::VerifyAuditLog(file, expected);
+  const security::AuditVerification v = security::VerifyAuditLogs(files, expected);
   if (v.bad_line == 0 && !v.ok) {
     err << "fachadapter: " << v.problem << "\n";
     return 3;
   }
   if (!v.ok) {
-    err << file << ":" << v.bad_line << ": " << v.problem << "\n"
+    err << v.file << ":" << v.bad_line << ": " << v.problem << "\n"
         << "fachadapter: audit log is BROKEN after " << v.records << " intact records\n";
     return 1;
   }
-  out << file << ": OK, " << v.records << " records, chain intact; last hash " << v.last_hash << "\n";
+  const std::string name = files.size() == 1 ? files[0] : files.front() + " ... " + files.back();
+  out << name << ": OK, " << v.records << " records, chain intact"
+      << (v.continues_rotated ? " (continues an older rotated file not given here)" : "") << "; last hash "
+      << v.last_hash << "\n";
   return 0;
 }
 

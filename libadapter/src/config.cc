@@ -347,7 +347,14 @@ void ParseSecurity(Checker& ck, const YAML::Node& n, Config* cfg) {
   if (n["jwt"]) ParseJwt(ck, n["jwt"], cfg->directory, &sec.jwt);
   if (const YAML::Node a = n["audit"]) {
     sec.audit.location = LocOf(a);
-    if (ck.Keys(a, "security.audit", {"file"})) {
+    if (ck.Keys(a, "security.audit", {"file", "rotate_megabytes", "retention_days"})) {
+      int mb = 0;
+      if (a["rotate_megabytes"] && ck.Int(a["rotate_megabytes"], "security.audit.rotate_megabytes", 1, 1 << 20, &mb)) {
+        sec.audit.rotate_bytes = static_cast<int64_t>(mb) << 20;
+      }
+      if (a["retention_days"]) {
+        ck.Int(a["retention_days"], "security.audit.retention_days", 1, 36500, &sec.audit.retention_days);
+      }
       if (!a["file"]) {
         ck.Error(a, "security.audit: 'file' is required");
       } else if (ck.String(a["file"], "security.audit.file", &sec.audit.file)) {

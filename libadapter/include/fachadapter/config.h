@@ -2,6 +2,7 @@
 #ifndef FACHADAPTER_CONFIG_H_
 #define FACHADAPTER_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,6 +136,8 @@ struct PolicyRule {
 /// The audit log of accesses to personal data.
 struct AuditConfig {
   std::string file;          ///< JSON-lines file, appended and fsync'ed.
+  int64_t rotate_bytes = 0;  ///< Rotate when the file would grow beyond this; 0 = never.
+  int retention_days = 0;    ///< Delete rotated files older than this; 0 = keep them.
   ConfigLocation location;   ///< Where it was configured.
 };
 

@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 
 namespace fachadapter::security {
@@ -52,6 +54,29 @@ int64_t SeqOf(const std::string& line) {
   char* end = nullptr;
   long long v = std::strtoll(line.c_str() + tag.size(), &end, 10);
   return end && *end == ',' && v > 0 ? v : -1;
+}
+
+std::string CompactUtc() {
+  auto secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+bool IsRotateRecord(const std::string& line) {
+  return line.find(",\"operation\":\"rotate\",") != std::string::npos;
+}
+
+void SyncDirectory(const std::string& file) {
+  std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 std::string PrevOf(const std::string& line) {
@@ -105,9 +130,10 @@ std::string JsonQuote(const std::string& s) {
   return out + "\"";
 }
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, const AuditLogOptions& options) {
   std::unique_ptr<AuditLog> log(new AuditLog);
   log->path_ = path;
+  log->options_ = options;
   log->prev_hash_ = kZeroHash;
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -137,7 +163,55 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
   if (log->fd_ < 0) {
     return FailedPrecondition("cannot open audit log " + path + ": " + std::strerror(errno), "AUDIT_UNAVAILABLE");
   }
+  log->Expire();
   return log;
+}
+
+void AuditLog::Expire() const {
+  if (options_.retention_days <= 0) return;
+  const std::filesystem::path p(path_);
+  const std::string prefix = p.filename().string() + ".";
+  const auto limit = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24) * options_.retention_days;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(p.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    // Only our own rotated files: FILE.YYYYMMDDTHHMMSSZ[.N]
+    if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 16 || name[prefix.size() + 8] != 'T') continue;
+    std::error_code e2;
+    if (!entry.is_regular_file(e2) || entry.last_write_time(e2) >= limit || e2) continue;
+    if (std::filesystem::remove(entry.path(), e2)) {
+      std::fprintf(stderr, "fachadapterd: audit: removed %s (older than the retention of %d days)\n",
+                   entry.path().c_str(), options_.retention_days);
+    }
+  }
+}
+
+Status AuditLog::Rotate() {
+  std::string rotated = path_ + "." + CompactUtc();
+  for (int n = 1; std::filesystem::exists(rotated); ++n) rotated = path_ + "." + CompactUtc() + "." + std::to_string(n);
+  if (std::rename(path_.c_str(), rotated.c_str()) != 0) {
+    problem_ = "audit log " + path_ + ": cannot rotate to " + rotated + ": " + std::strerror(errno);
+    return Status(StatusCode::kUnavailable, "the audit log cannot be rotated, so no personal data is served now",
+                  "AUDIT_UNAVAILABLE", "");
+  }
+  ::chmod(rotated.c_str(), 0400);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    problem_ = "audit log " + path_ + ": cannot open after rotation: " + std::strerror(errno);
+    return Status(StatusCode::kUnavailable, "the audit log cannot be written, so no personal data is served now",
+                  "AUDIT_UNAVAILABLE", "");
+  }
+  ::close(fd_);
+  fd_ = fd;
+  SyncDirectory(path_);
+  // The new file opens with a record that carries the chain over (seq and prev).
+  const std::string line = "{\"seq\":" + std::to_string(seq_ + 1) + ",\"time\":\"" + NowRfc3339() +
+                           "\",\"operation\":\"rotate\",\"previous_file\":" +
+                           JsonQuote(std::filesystem::path(rotated).filename().string()) + ",\"prev\":\"" +
+                           prev_hash_ + "\"}";
+  FA_RETURN_IF_ERROR(WriteLine(line));
+  Expire();
+  return Status::OK();
 }
 
 AuditLog::~AuditLog() {
@@ -171,6 +245,21 @@ Status AuditLog::Append(const AuditRecord& r) {
   if (!r.reason.empty()) line += ",\"reason\":" + JsonQuote(r.reason);
   line += ",\"prev\":\"" + prev_hash_ + "\"}";
 
+  if (options_.rotate_bytes > 0) {
+    struct stat st;
+    if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        static_cast<uint64_t>(st.st_size) + line.size() + 1 > options_.rotate_bytes) {
+      FA_RETURN_IF_ERROR(Rotate());
+      // seq and prev moved on with the rotate record.
+      const std::string old_head = "{\"seq\":" + std::to_string(seq_) + ",";
+      line = "{\"seq\":" + std::to_string(seq_ + 1) + "," + line.substr(old_head.size());
+      line = line.substr(0, line.rfind(",\"prev\":\"")) + ",\"prev\":\"" + prev_hash_ + "\"}";
+    }
+  }
+  return WriteLine(line);
+}
+
+Status AuditLog::WriteLine(const std::string& line) {
   const std::string data = line + "\n";
   struct stat st;
   const bool regular = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
@@ -205,28 +294,31 @@ Status AuditLog::Append(const AuditRecord& r) {
   return Status::OK();
 }
 
-AuditVerification VerifyAuditLog(const std::string& path, const std::string& expected_last_hash) {
-  AuditVerification v;
+namespace {
+
+// Checks one file. `prev_hash`/`expected_seq` carry the chain in and out; `anchor_free` lets
+// the first file start with a rotate record whose predecessor is not at hand.
+bool VerifyFile(const std::string& path, bool anchor_free, std::string* prev_hash, int64_t* expected_seq,
+                AuditVerification* v) {
+  v->file = path;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    v.problem = "cannot read " + path + ": " + std::strerror(errno);
-    return v;
+    v->problem = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
   }
-  std::string prev_hash = kZeroHash, line;
-  int64_t expected_seq = 1, lineno = 0;
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int64_t lineno = 0;
   auto fail = [&](const std::string& why) {
-    v.ok = false;
-    v.bad_line = lineno;
-    v.problem = why;
-    return v;
+    v->bad_line = lineno;
+    v->problem = why;
+    return false;
   };
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t pos = 0;
   while (pos < content.size()) {
     size_t nl = content.find('\n', pos);
     ++lineno;
     if (nl == std::string::npos) return fail("incomplete last line (no newline): a write was cut off or the file was edited");
-    line = content.substr(pos, nl - pos);
+    const std::string line = content.substr(pos, nl - pos);
     pos = nl + 1;
     google::protobuf::Struct rec;
     if (!google::protobuf::util::JsonStringToMessage(line, &rec).ok()) {
@@ -234,26 +326,51 @@ AuditVerification VerifyAuditLog(const std::string& path, const std::string& exp
     }
     const int64_t seq = SeqOf(line);
     if (seq < 0) return fail("no sequence number: not an audit record");
-    if (PrevOf(line) != prev_hash) {
-      return fail(lineno == 1 ? "the first record does not start the chain: records before it were removed"
+    if (lineno == 1 && anchor_free && IsRotateRecord(line) && PrevOf(line) != *prev_hash) {
+      // Continues a rotated file that is not being checked.
+      *prev_hash = PrevOf(line);
+      *expected_seq = seq;
+      v->continues_rotated = true;
+    }
+    if (PrevOf(line) != *prev_hash) {
+      return fail(lineno == 1 ? (anchor_free ? "the first record does not start the chain: records before it were removed"
+                                             : "does not continue the previous file: files are missing or out of order")
                               : "hash link broken: line " + std::to_string(lineno - 1) +
                                     " was altered, or records were removed or inserted here");
     }
-    if (seq != expected_seq) {
-      return fail("sequence number " + std::to_string(seq) + " where " + std::to_string(expected_seq) +
+    if (seq != *expected_seq) {
+      return fail("sequence number " + std::to_string(seq) + " where " + std::to_string(*expected_seq) +
                   " was expected: records were removed or inserted here");
     }
-    prev_hash = Sha256Hex(line);
-    ++expected_seq;
-    ++v.records;
+    *prev_hash = Sha256Hex(line);
+    ++*expected_seq;
+    ++v->records;
+  }
+  return true;
+}
+
+}  // namespace
+
+AuditVerification VerifyAuditLogs(const std::vector<std::string>& paths, const std::string& expected_last_hash) {
+  AuditVerification v;
+  std::string prev_hash = kZeroHash;
+  int64_t expected_seq = 1;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (!VerifyFile(paths[i], i == 0, &prev_hash, &expected_seq, &v)) return v;
   }
   v.last_hash = prev_hash;
+  v.file = paths.empty() ? "" : paths.back();
   if (!expected_last_hash.empty() && expected_last_hash != prev_hash) {
-    lineno = v.records;
-    return fail("the last record's hash differs from the expected one: records at the end were removed or the last one was altered");
+    v.bad_line = std::max<int64_t>(v.records, 1);
+    v.problem = "the last record's hash differs from the expected one: records at the end were removed or the last one was altered";
+    return v;
   }
   v.ok = true;
   return v;
+}
+
+AuditVerification VerifyAuditLog(const std::string& path, const std::string& expected_last_hash) {
+  return VerifyAuditLogs({path}, expected_last_hash);
 }
 
 }  // namespace fachadapter::security

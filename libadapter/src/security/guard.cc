@@ -9,7 +9,10 @@ Result<std::unique_ptr<Guard>> Guard::Create(const Config& config, const Engine&
   g->limits_ = config.limits;
   g->limiter_ = std::make_unique<CallLimiter>(config.limits);
   if (!config.security.audit.file.empty()) {
-    auto log = AuditLog::Open(config.security.audit.file);
+    AuditLogOptions options;
+    options.rotate_bytes = static_cast<uint64_t>(config.security.audit.rotate_bytes);
+    options.retention_days = config.security.audit.retention_days;
+    auto log = AuditLog::Open(config.security.audit.file, options);
     if (!log.ok()) {
       return Status(log.status().code(), config.Where(config.security.audit.location) + ": security.audit: " +
                                              log.status().message(),

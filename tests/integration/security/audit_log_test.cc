@@ -2,6 +2,7 @@
 // found, by the library and by `fachadapter audit verify`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -149,6 +150,84 @@ TEST_F(AuditLogTest, TornLastLineStopsTheDaemonFromAppending) {
   auto log = AuditLog::Open(path_.string());
   EXPECT_FALSE(log.ok());
   EXPECT_EQ(log.status().reason(), "AUDIT_LOG_DAMAGED");
+}
+
+// Files of one rotated chain, oldest first (ordered by the seq of their first line).
+std::vector<std::string> ChainFiles(const std::filesystem::path& dir) {
+  std::vector<std::pair<long long, std::string>> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("audit.log", 0) != 0) continue;
+    std::string first = Lines(e.path()).front();
+    files.emplace_back(std::stoll(first.substr(7)), e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> out;
+  for (auto& f : files) out.push_back(f.second);
+  return out;
+}
+
+TEST(AuditRotationTest, RotatedFilesContinueTheChain) {
+  TempDir dir;
+  const auto path = dir / "audit.log";
+  AuditLogOptions options;
+  options.rotate_bytes = 700;  // about two records per file
+  {
+    auto log = AuditLog::Open(path.string(), options);
+    ASSERT_TRUE(log.ok()) << log.status().message();
+    for (int i = 1; i <= 9; ++i) ASSERT_TRUE((*log)->Append(Rec(i)).ok());
+  }
+  auto files = ChainFiles(dir.path());
+  ASSERT_GE(files.size(), 3u);
+  EXPECT_EQ(files.back(), path.string());
+  for (size_t i = 0; i + 1 < files.size(); ++i) {
+    auto perms = std::filesystem::status(files[i]).permissions();
+    EXPECT_EQ(perms & std::filesystem::perms::owner_write, std::filesystem::perms::none) << files[i];
+  }
+  for (size_t i = 1; i < files.size(); ++i) {
+    EXPECT_NE(Lines(files[i]).front().find("\"operation\":\"rotate\""), std::string::npos);
+  }
+  auto all = VerifyAuditLogs(files);
+  EXPECT_TRUE(all.ok) << all.file << ":" << all.bad_line << ": " << all.problem;
+  EXPECT_FALSE(all.continues_rotated);
+  EXPECT_EQ(all.records, 9 + static_cast<int64_t>(files.size()) - 1);
+
+  // The current file alone: intact, but says it continues an older file.
+  auto current = VerifyAuditLog(path.string());
+  EXPECT_TRUE(current.ok) << current.problem;
+  EXPECT_TRUE(current.continues_rotated);
+
+  // A missing file in the middle is found.
+  std::vector<std::string> gap = files;
+  gap.erase(gap.begin() + 1);
+  auto broken = VerifyAuditLogs(gap);
+  EXPECT_FALSE(broken.ok);
+  EXPECT_EQ(broken.file, gap[1]);
+  EXPECT_EQ(broken.bad_line, 1);
+
+  // The CLI checks the chain across files too.
+  std::vector<std::string> argv{(testing::BinaryDir() / "bin" / "fachadapter").string(), "audit", "verify"};
+  argv.insert(argv.end(), files.begin(), files.end());
+  auto r = testing::RunProgram(argv, dir / "cli.out");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(AuditRotationTest, RetentionRemovesOnlyOldRotatedFiles) {
+  TempDir dir;
+  const auto old_file = dir / "audit.log.20200101T000000Z";
+  const auto fresh_file = dir / "audit.log.20991231T000000Z";
+  const auto other = dir / "audit.log.bak";
+  for (const auto& f : {old_file, fresh_file, other}) WriteFile(f, "x\n");
+  const auto long_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24 * 400);
+  std::filesystem::last_write_time(old_file, long_ago);
+  std::filesystem::last_write_time(other, long_ago);
+  AuditLogOptions options;
+  options.retention_days = 30;
+  auto log = AuditLog::Open((dir / "audit.log").string(), options);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  EXPECT_FALSE(std::filesystem::exists(old_file));
+  EXPECT_TRUE(std::filesystem::exists(fresh_file));
+  EXPECT_TRUE(std::filesystem::exists(other));
 }
 
 TEST(AuditJsonTest, QuotingKeepsEveryLineValidJson) {

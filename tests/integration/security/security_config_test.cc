@@ -59,6 +59,19 @@ TEST_F(SecurityConfigTest, ExplicitPlaintextListenerIsAllowedWithSecurity) {
   EXPECT_EQ(c->security.audit.file, (dir_ / "a.log").string());
 }
 
+TEST_F(SecurityConfigTest, AuditRotationAndRetentionAreRead) {
+  auto c = Parse("", std::string("security:\n") + kJwt +
+                         "  audit: {file: a.log, rotate_megabytes: 5, retention_days: 30}\n"
+                         "  policy:\n    - {principals: [\"*\"], entities: [E], operations: [query]}\n");
+  ASSERT_TRUE(c.ok()) << Message(c);
+  EXPECT_EQ(c->security.audit.rotate_bytes, 5 << 20);
+  EXPECT_EQ(c->security.audit.retention_days, 30);
+  auto bad = Parse("", std::string("security:\n") + kJwt +
+                           "  audit: {file: a.log, retention_days: 0}\n"
+                           "  policy:\n    - {principals: [\"*\"], entities: [E], operations: [query]}\n");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST_F(SecurityConfigTest, TlsSectionIsChecked) {
   auto c = Parse("", "security:\n  tls: {cert_file: cert.pem, key_file: missing.pem, client_auth: require}\n" +
                          std::string(kJwt) + "  audit: {file: a.log}\n  policy:\n    - {principals: [\"*\"], entities: [E], operations: [query]}\n");

@@ -31,12 +31,22 @@ struct AuditRecord {
   std::string reason;          ///< Machine-readable reason of a failure.
 };
 
+/// Rotation and retention of the audit log.
+struct AuditLogOptions {
+  /// Rotate before a record would make the file larger than this; 0 = never.
+  uint64_t rotate_bytes = 0;
+  /// Delete rotated files (FILE.<UTC time>) whose last change is older than this; 0 = keep.
+  int retention_days = 0;
+};
+
 /// Appends chained records to one file. Thread-safe; records are written in order.
 class FACHADAPTER_API AuditLog {
  public:
   /// Opens (creates, mode 0600) `path` for appending and continues the chain from its last
   /// line. A file whose last line is not a record of this format is FAILED_PRECONDITION.
-  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path);
+  /// On rotation the file is renamed to `path.YYYYMMDDTHHMMSSZ` (made read-only) and the new
+  /// file starts with a "rotate" record that continues the chain (seq and prev).
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, const AuditLogOptions& options = {});
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -54,7 +64,11 @@ class FACHADAPTER_API AuditLog {
 
  private:
   AuditLog() = default;
+  Status Rotate();
+  Status WriteLine(const std::string& line);
+  void Expire() const;
   std::string path_;
+  AuditLogOptions options_;
   int fd_ = -1;
   mutable std::mutex mu_;
   uint64_t seq_ = 0;
@@ -69,13 +83,21 @@ struct AuditVerification {
   int64_t bad_line = 0;     ///< 1-based line of the first problem; 0 if none.
   std::string problem;      ///< What is wrong there.
   std::string last_hash;    ///< SHA-256 of the last good line (keep it elsewhere to detect cut-off tails).
+  std::string file;         ///< File of the problem (VerifyAuditLogs).
+  bool continues_rotated = false;  ///< The first file continues an older, unchecked file.
 };
 
 /// Checks every line's sequence number and hash link. A deleted, inserted, reordered or
 /// altered record breaks the chain at (or right after) its line. Removing records from the
 /// end is only detected against a last hash kept elsewhere (`expected_last_hash`, optional).
+/// A file that starts with a "rotate" record continues a rotated chain from its `prev`.
 FACHADAPTER_API AuditVerification VerifyAuditLog(const std::string& path,
                                                  const std::string& expected_last_hash = "");
+
+/// Checks several files of one chain in order (rotated files first, oldest first): each file
+/// must continue the previous one. `problem` and `bad_line` name the file ("FILE:LINE").
+FACHADAPTER_API AuditVerification VerifyAuditLogs(const std::vector<std::string>& paths,
+                                                  const std::string& expected_last_hash = "");
 
 /// Lower-case hex SHA-256 of `data`.
 FACHADAPTER_API std::string Sha256Hex(const std::string& data);
