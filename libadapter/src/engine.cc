@@ -510,6 +510,13 @@ struct Engine::Impl {
     for (int i : layout) conv_pos.push_back(raw_pos[e.fields[i].raw_name()]);
     std::vector<int> sort_pos;
     for (const auto& k : plan.order) sort_pos.push_back(raw_pos[k.field()]);
+    // A raw value read by one layout entry only, and not needed for the page token, can be
+    // handed over instead of copied.
+    std::vector<bool> movable(layout.size());
+    for (size_t n = 0; n < layout.size(); ++n) {
+      movable[n] = std::count(conv_pos.begin(), conv_pos.end(), conv_pos[n]) == 1 &&
+                   std::find(sort_pos.begin(), sort_pos.end(), conv_pos[n]) == sort_pos.end();
+    }
 
     FA_ASSIGN_OR_RETURN(auto cursor, e.source->Scan(req, options));
     int64_t delivered = 0;
@@ -531,7 +538,7 @@ struct Engine::Impl {
       auto* records = msg->mutable_batch()->mutable_records();
       records->Reserve(raw->batch().records_size());
       bool cut = false;
-      for (const auto& rec : raw->batch().records()) {
+      for (auto& rec : *raw->mutable_batch()->mutable_records()) {
         if (rec.values_size() < static_cast<int>(raw_fields.size())) {
           return Internal("connector returned a record with too few values");
         }
@@ -539,7 +546,9 @@ struct Engine::Impl {
         auto* values = out->mutable_values();
         values->Reserve(static_cast<int>(layout.size()));
         for (size_t n = 0; n < layout.size(); ++n) {
-          Status s = e.fields[layout[n]].ToApi(rec.values(conv_pos[n]), values->Add());
+          const FieldMapping& f = e.fields[layout[n]];
+          Status s = movable[n] ? f.ToApiMove(rec.mutable_values(conv_pos[n]), values->Add())
+                                : f.ToApi(rec.values(conv_pos[n]), values->Add());
           if (!s.ok()) return s.WithContext("entity '" + e.cfg.name + "'");
         }
         if (!exact && !residual.Matches(*out)) {

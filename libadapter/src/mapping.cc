@@ -21,12 +21,16 @@ std::string Quote(const std::string& s) {
   return "'" + v + "'";
 }
 
-std::string TrimBlanks(std::string_view s, bool left, bool right) {
+std::string_view TrimView(std::string_view s, bool left, bool right) {
   auto blank = [](char c) { return c == ' ' || c == '\0' || c == '\t'; };
   size_t b = 0, e = s.size();
   if (left) while (b < e && blank(s[b])) ++b;
   if (right) while (e > b && blank(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
+}
+
+std::string TrimBlanks(std::string_view s, bool left, bool right) {
+  return std::string(TrimView(s, left, right));
 }
 
 bool ParseInt64(std::string_view s, int64_t* out) {
@@ -114,7 +118,7 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-bool ParseByFormat(const std::string& text, const std::string& format, v1::FieldType type,
+bool ParseByFormat(std::string_view text, const std::string& format, v1::FieldType type,
                    v1::Value* out) {
   int y = -1, mo = -1, d = -1, h = 0, mi = 0, s = 0;
   bool seen_hour = false;
@@ -356,6 +360,10 @@ Result<FieldMapping> FieldMapping::Create(const FieldConfig& cfg, const connecto
                      cfg.null_values.empty() && cfg.decimal_separator.empty() &&
                      cfg.grouping_separator.empty() && cfg.scale < 0;
   m.identity_ = plain && rt == at && cfg.format.empty();
+  m.trim_left_ = cfg.trim == "left" || cfg.trim == "both";
+  m.trim_right_ = cfg.trim == "right" || cfg.trim == "both";
+  m.trim_only_ = rt == v1::FIELD_TYPE_STRING && at == v1::FIELD_TYPE_STRING && cfg.trim != "none" &&
+                 cfg.charset.empty() && cfg.codes.empty() && cfg.null_values.empty();
   const bool order_format = !cfg.format.empty() && OrderKeepingFormat(cfg.format) &&
                             cfg.trim == "none" && cfg.charset.empty() && cfg.codes.empty();
   const bool scaled = rt == v1::FIELD_TYPE_INT64 && at == v1::FIELD_TYPE_DECIMAL &&
@@ -396,16 +404,16 @@ Status FieldMapping::ApiError(const std::string& what, const v1::Value& v) const
                          "CONVERSION_FAILED", cfg_.name);
 }
 
-Status FieldMapping::ParseText(const std::string& text, v1::Value* out) const {
+Status FieldMapping::ParseText(std::string_view text, v1::Value* out) const {
   auto bad = [&](const char* expected) {
     return Status(StatusCode::kDataLoss,
-                  "field '" + cfg_.name + "' (raw " + cfg_.column + "): raw value " + Quote(text) +
-                      " is not " + expected,
+                  "field '" + cfg_.name + "' (raw " + cfg_.column + "): raw value " +
+                      Quote(std::string(text)) + " is not " + expected,
                   "CONVERSION_FAILED", cfg_.name);
   };
   switch (cfg_.type) {
-    case v1::FIELD_TYPE_STRING: out->set_string_value(text); return Status::OK();
-    case v1::FIELD_TYPE_BYTES: out->set_bytes_value(text); return Status::OK();
+    case v1::FIELD_TYPE_STRING: out->set_string_value(text.data(), text.size()); return Status::OK();
+    case v1::FIELD_TYPE_BYTES: out->set_bytes_value(text.data(), text.size()); return Status::OK();
     case v1::FIELD_TYPE_INT64: {
       int64_t v;
       if (!ParseInt64(text, &v)) return bad("a whole number");
@@ -470,17 +478,21 @@ Status FieldMapping::ToApi(const v1::Value& raw, v1::Value* out) const {
     *out = raw;
     return Status::OK();
   }
-  std::string text;
+  // The raw text is looked at through a view; a copy is made only where a conversion needs
+  // one (character sets, numbers rendered as text), so the common path allocates nothing.
+  std::string owned;
+  std::string_view text;
   switch (raw.kind_case()) {
     case v1::Value::kStringValue:
     case v1::Value::kBytesValue: {
       const std::string& bytes = raw.has_string_value() ? raw.string_value() : raw.bytes_value();
       if (charset_) {
-        if (!charset_->ToUtf8(bytes, &text)) {
+        if (!charset_->ToUtf8(bytes, &owned)) {
           return Status(StatusCode::kDataLoss,
                         "field '" + cfg_.name + "': raw value is not valid " + cfg_.charset,
                         "CONVERSION_FAILED", cfg_.name);
         }
+        text = owned;
       } else {
         text = bytes;
       }
@@ -505,13 +517,14 @@ Status FieldMapping::ToApi(const v1::Value& raw, v1::Value* out) const {
         out->set_bool_value(raw.int_value() != 0);
         return Status::OK();
       }
-      text = std::to_string(raw.int_value());
+      owned = std::to_string(raw.int_value());
       if (!cfg_.format.empty()) {
         // Integer-stored dates lose leading zeros (e.g. 10199 for 0101 99 in DDMMYY).
         size_t width = 0;
         for (char c : cfg_.format) width += std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
-        if (text.size() < width && raw.int_value() >= 0) text.insert(0, width - text.size(), '0');
+        if (owned.size() < width && raw.int_value() >= 0) owned.insert(0, width - owned.size(), '0');
       }
+      text = owned;
       break;
     case v1::Value::kDecimalValue:
       if (cfg_.type == v1::FIELD_TYPE_DOUBLE) {
@@ -532,29 +545,47 @@ Status FieldMapping::ToApi(const v1::Value& raw, v1::Value* out) const {
         *out = raw;
         return Status::OK();
       }
-      text = ValueToString(raw);
+      owned = ValueToString(raw);
+      text = owned;
   }
   for (const auto& nv : cfg_.null_values) {
-    if (TrimBlanks(text, false, true) == TrimBlanks(nv, false, true)) {
+    if (TrimView(text, false, true) == TrimView(nv, false, true)) {
       out->set_null_value(v1::NULL_VALUE);
       return Status::OK();
     }
   }
-  if (cfg_.trim != "none") {
-    text = TrimBlanks(text, cfg_.trim == "left" || cfg_.trim == "both",
-                      cfg_.trim == "right" || cfg_.trim == "both");
-  }
+  if (trim_left_ || trim_right_) text = TrimView(text, trim_left_, trim_right_);
   if (!cfg_.codes.empty()) {
-    std::string key = cfg_.trim == "none" ? TrimBlanks(text, true, true) : text;
+    std::string_view key = cfg_.trim == "none" ? TrimView(text, true, true) : text;
     for (const auto& [r, a] : cfg_.codes) {
       if (r == key) return ParseText(a, out);
     }
     return Status(StatusCode::kDataLoss,
-                  "field '" + cfg_.name + "' (raw " + cfg_.column + "): raw code " + Quote(key) +
+                  "field '" + cfg_.name + "' (raw " + cfg_.column + "): raw code " + Quote(std::string(key)) +
                       " is not in the configured code list",
                   "CONVERSION_FAILED", cfg_.name);
   }
   return ParseText(text, out);
+}
+
+Status FieldMapping::ToApiMove(v1::Value* raw, v1::Value* out) const {
+  if (identity_ || IsNull(*raw)) {
+    if (IsNull(*raw)) raw->set_null_value(v1::NULL_VALUE);
+    out->Swap(raw);
+    return Status::OK();
+  }
+  if (trim_only_ && raw->has_string_value()) {
+    // Blank-padded CHAR columns are the most common conversion: trim in place, then hand the
+    // string over instead of copying it.
+    std::string* str = raw->mutable_string_value();
+    std::string_view t = TrimView(*str, trim_left_, trim_right_);
+    size_t start = static_cast<size_t>(t.data() - str->data());
+    str->resize(start + t.size());
+    str->erase(0, start);
+    out->Swap(raw);
+    return Status::OK();
+  }
+  return ToApi(*raw, out);
 }
 
 Status FieldMapping::FormatText(const v1::Value& api, std::string* out) const {

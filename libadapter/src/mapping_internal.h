@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fachadapter/config.h"
@@ -47,6 +48,9 @@ class FieldMapping {
   /// Raw -> API. A raw value that does not convert is DATA_LOSS (reason CONVERSION_FAILED)
   /// naming the field and the value.
   Status ToApi(const v1::Value& raw, v1::Value* out) const;
+  /// Same as ToApi, but may take the raw value's contents instead of copying them, leaving
+  /// `raw` unspecified. Both must be on the same arena (or both on none).
+  Status ToApiMove(v1::Value* raw, v1::Value* out) const;
   /// API -> raw. A value of the wrong type or out of the mapping's domain is INVALID_ARGUMENT
   /// (TYPE_MISMATCH or CONVERSION_FAILED) naming the field and the value.
   Status ToRaw(const v1::Value& api, v1::Value* out) const;
@@ -60,7 +64,7 @@ class FieldMapping {
 
  private:
   FieldMapping() = default;
-  Status ParseText(const std::string& text, v1::Value* out) const;
+  Status ParseText(std::string_view text, v1::Value* out) const;
   Status FormatText(const v1::Value& api, std::string* out) const;
   Status ApiError(const std::string& what, const v1::Value& v) const;
 
@@ -70,6 +74,8 @@ class FieldMapping {
   bool sortable_ = false;
   bool equality_pushdown_ = false;  // one-to-one on canonical raw values
   bool order_pushdown_ = false;     // keeps order too
+  bool trim_left_ = false, trim_right_ = false;
+  bool trim_only_ = false;          // string -> string with trim as the only conversion
   std::unique_ptr<Charset> charset_;
 };
 
@@ -81,7 +87,7 @@ Status CoerceToType(const v1::Value& in, v1::FieldType type, const std::string& 
 
 /// Parses legacy date/time text by a layout such as "DD.MM.YYYY" (see docs). `type` selects
 /// DATE, TIME or TIMESTAMP. Returns false if the text does not match.
-bool ParseByFormat(const std::string& text, const std::string& format, v1::FieldType type,
+bool ParseByFormat(std::string_view text, const std::string& format, v1::FieldType type,
                    v1::Value* out);
 /// Formats a DATE/TIME/TIMESTAMP value by a layout; false if the layout cannot hold it.
 bool FormatByFormat(const v1::Value& v, const std::string& format, std::string* out);
