@@ -23,7 +23,7 @@ constexpr char kUsage[] =
     "  --version        print the version\n"
     "\n"
     "Signals: SIGTERM or SIGINT stop accepting calls and let in-flight calls finish within\n"
-    "server.shutdown_grace_seconds, then exit 0.\n";
+    "server.shutdown_grace_seconds, then exit 0. SIGHUP reloads security.policy.\n";
 
 int ExitCodeFor(const fachadapter::Status& s) {
   return s.reason() == "INVALID_CONFIG" || s.code() == fachadapter::StatusCode::kInvalidArgument ||
@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -104,7 +105,17 @@ int main(int argc, char** argv) {
   std::fflush(stderr);
 
   int sig = 0;
-  sigwait(&stop, &sig);
+  // SIGHUP reloads the authorization policy; a broken one keeps the last good one.
+  while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+    fachadapter::Status s = (*server)->ReloadPolicy();
+    if (s.ok()) {
+      std::fprintf(stderr, "fachadapterd: SIGHUP: policy reloaded from %s\n", config_path.c_str());
+    } else {
+      std::fprintf(stderr, "fachadapterd: SIGHUP: policy NOT reloaded, the last good one stays in force:\n%s\n",
+                   s.message().c_str());
+    }
+    std::fflush(stderr);
+  }
   std::fprintf(stderr, "fachadapterd: %s received, finishing in-flight calls (up to %d s)\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", config->server.shutdown_grace_seconds);
   (*server)->Shutdown();

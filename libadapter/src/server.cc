@@ -55,6 +55,7 @@ constexpr char kOpenSslTlsConf[] =
     "system_default = fachadapter_tls_sect\n"
     "[fachadapter_tls_sect]\n"
     "MinProtocol = TLSv1.2\n"
+    "Options = ServerPreference\n"
     "Ciphersuites = TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256\n"
     "Groups = P-384:P-256:brainpoolP384r1tls13:brainpoolP256r1tls13:brainpoolP384r1:brainpoolP256r1\n";
 
@@ -237,6 +238,11 @@ void Server::Shutdown() {
 }
 
 void Server::Wait() { server_->Wait(); }
+
+Status Server::ReloadPolicy() {
+  FA_ASSIGN_OR_RETURN(Config fresh, LoadConfigFile(engine_->config().path));
+  return guard_->ReloadPolicy(fresh, *engine_);
+}
 
 Server::~Server() {
   if (server_) {

@@ -90,7 +90,7 @@ Status Begin(grpc::ServerContext* ctx, const security::Guard* guard, const char*
   if (!caller.ok()) return caller.status();
   call->caller = std::move(caller).value();
   if (entity.empty()) return Status::OK();  // ListEntities filters per entity itself
-  FA_ASSIGN_OR_RETURN(call->grant, guard->policy().Authorize(call->caller, op, entity));
+  FA_ASSIGN_OR_RETURN(call->grant, guard->policy()->Authorize(call->caller, op, entity));
   if (!call->grant.unrestricted) call->options.restrictions = &call->grant.restrictions;
   return Status::OK();
 }
@@ -118,7 +118,8 @@ std::string KeysJson(const google::protobuf::RepeatedPtrField<v1::Value>& values
 std::vector<std::string> Disclosed(const security::Guard* guard, const Call& call, const std::string& entity,
                                    const google::protobuf::RepeatedPtrField<std::string>& names) {
   std::vector<std::string> out;
-  const auto& personal = guard->policy().PersonalFields(entity);
+  const auto policy = guard->policy();
+  const auto& personal = policy->PersonalFields(entity);
   for (const auto& n : names) {
     if (personal.count(n) && !call.grant.restrictions.masked_fields.count(n)) out.push_back(n);
   }
@@ -144,7 +145,8 @@ Status WriteIntent(const security::Guard* guard, const Call& call, const char* o
   rec.phase = "start";
   rec.outcome = "STARTED";
   rec.keys_json = keys_json;
-  const auto& personal = guard->policy().PersonalFields(entity);
+  const auto policy = guard->policy();
+  const auto& personal = policy->PersonalFields(entity);
   for (const auto& [name, v] : values) {
     if (personal.count(name)) rec.personal_fields.push_back(name);
   }
@@ -225,7 +227,7 @@ grpc::Status AdapterService::ListEntities(grpc::ServerContext* ctx, const v1::Li
     v1::ListEntitiesResponse all;
     all.Swap(resp);
     for (auto& e : *all.mutable_entities()) {
-      auto g = guard_->policy().Authorize(call.caller, "describe", e.name());
+      auto g = guard_->policy()->Authorize(call.caller, "describe", e.name());
       if (!g.ok()) continue;
       if (!g->unrestricted) RestrictSchema(g->restrictions, &e);
       *resp->add_entities() = std::move(e);

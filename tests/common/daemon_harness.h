@@ -118,6 +118,19 @@ class Daemon {
   /// A stub of the Adapter service.
   std::unique_ptr<v1::Adapter::Stub> Stub() const { return v1::Adapter::NewStub(Channel()); }
 
+  /// Sends `sig` to the running daemon; false if it is not running.
+  bool Signal(int sig) const { return pid_ > 0 && kill(pid_, sig) == 0; }
+
+  /// Waits (bounded by `timeout`) until the daemon's log contains `text`.
+  bool WaitForLog(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) const {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      if (log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
   /// Sends SIGTERM and returns the exit code (bounded wait).
   int Stop(std::chrono::seconds timeout = std::chrono::seconds(30)) {
     if (pid_ <= 0) return exit_code_;

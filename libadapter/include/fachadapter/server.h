@@ -75,6 +75,11 @@ class FACHADAPTER_API Server {
   /// The engine.
   const Engine& engine() const { return *engine_; }
 
+  /// Reads the config file again and replaces the authorization policy (SIGHUP in
+  /// fachadapterd). A broken file or policy keeps the policy in force and returns why
+  /// (FILE:LINE). Only `security.policy` is taken; everything else needs a restart.
+  Status ReloadPolicy();
+
   /// Stops accepting calls, lets in-flight calls finish for up to the configured grace
   /// period, then cancels the rest. Idempotent.
   void Shutdown();

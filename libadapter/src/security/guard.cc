@@ -5,7 +5,8 @@ namespace fachadapter::security {
 Result<std::unique_ptr<Guard>> Guard::Create(const Config& config, const Engine& engine) {
   std::unique_ptr<Guard> g(new Guard);
   FA_ASSIGN_OR_RETURN(g->authenticator_, Authenticator::Create(config));
-  FA_ASSIGN_OR_RETURN(g->policy_, Policy::Compile(config, engine));
+  FA_ASSIGN_OR_RETURN(Policy policy, Policy::Compile(config, engine));
+  g->policy_ = std::make_shared<const Policy>(std::move(policy));
   g->limits_ = config.limits;
   g->limiter_ = std::make_unique<CallLimiter>(config.limits);
   if (!config.security.audit.file.empty()) {
@@ -24,7 +25,7 @@ Result<std::unique_ptr<Guard>> Guard::Create(const Config& config, const Engine&
 }
 
 bool Guard::Audited(const std::string& entity) const {
-  return audit_ && !policy_.PersonalFields(entity).empty();
+  return audit_ && !policy()->PersonalFields(entity).empty();
 }
 
 Status Guard::Audit(const AuditRecord& record) const {
@@ -32,6 +33,23 @@ Status Guard::Audit(const AuditRecord& record) const {
   Status s = audit_->Append(record);
   if (!s.ok() && hook_) hook_(audit_->Problem());
   return s;
+}
+
+std::shared_ptr<const Policy> Guard::policy() const {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  return policy_;
+}
+
+Status Guard::ReloadPolicy(const Config& config, const Engine& engine) {
+  if (!config.security.configured) {
+    return FailedPrecondition(config.path + ": the security section is gone; it cannot be switched off by a reload",
+                              "POLICY_NOT_RELOADED");
+  }
+  FA_ASSIGN_OR_RETURN(Policy policy, Policy::Compile(config, engine));
+  auto fresh = std::make_shared<const Policy>(std::move(policy));
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  policy_ = std::move(fresh);
+  return Status::OK();
 }
 
 std::string Guard::Problem() const { return audit_ ? audit_->Problem() : ""; }

@@ -697,6 +697,59 @@ entities:
   EXPECT_EQ(d.Stop(), 0);
 }
 
+// SIGHUP reloads the policy; a broken one is reported and the last good one stays.
+TEST(SecurityReloadTest, SighupReloadsThePolicyAndKeepsTheLastGoodOne) {
+  TempDir dir;
+  CreateDatabase(dir / "register.db");
+  testing::SigningKey key(dir.path(), "k", "ES256");
+  WriteFile(dir / "jwks.json", "{\"keys\":[" + key.Jwk() + "]}");
+  auto config = [&](const std::string& principal, const std::string& entity) {
+    return R"(server:
+  listen: 127.0.0.1:0
+connectors:
+  search_path: [)" + testing::PluginDir().string() + R"(]
+security:
+  jwt: {jwks_file: jwks.json, issuer: i, audience: a}
+  policy:
+    - {principals: [)" + principal + R"(], entities: [)" + entity + R"(], operations: [query]}
+sources:
+  register: {connector: odbc, settings: {connection_string: "Driver=SQLite3;Database=)" +
+           (dir / "register.db").string() + R"("}}
+entities:
+  Roh: {source: register, table: GEW}
+)";
+  };
+  WriteFile(dir / "fachadapter.yaml", config("alt", "Roh"));
+  Daemon d(dir / "fachadapter.yaml", dir / "daemon.log");
+  ASSERT_TRUE(d.up()) << d.log();
+  auto query_as = [&](const std::string& sub) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + key.Sign(R"({"iss":"i","aud":"a","sub":")" + sub + R"(","exp":)" +
+                                                          std::to_string(testing::EpochSeconds(std::chrono::seconds(300))) + "}"));
+    v1::QueryRequest req;
+    req.set_entity("Roh");
+    auto reader = d.Stub()->Query(&ctx, req);
+    v1::QueryResponse msg;
+    while (reader->Read(&msg)) {
+    }
+    return reader->Finish().error_code();
+  };
+  EXPECT_EQ(query_as("neu"), grpc::StatusCode::PERMISSION_DENIED);
+  WriteFile(dir / "fachadapter.yaml", config("neu", "Roh"));
+  ASSERT_TRUE(d.Signal(SIGHUP));
+  ASSERT_TRUE(d.WaitForLog("SIGHUP: policy reloaded")) << d.log();
+  EXPECT_EQ(query_as("neu"), grpc::StatusCode::OK);
+  EXPECT_EQ(query_as("alt"), grpc::StatusCode::PERMISSION_DENIED);
+
+  WriteFile(dir / "fachadapter.yaml", config("niemand", "Unbekannt"));
+  ASSERT_TRUE(d.Signal(SIGHUP));
+  ASSERT_TRUE(d.WaitForLog("policy NOT reloaded")) << d.log();
+  EXPECT_NE(d.log().find("fachadapter.yaml:8:"), std::string::npos) << d.log();
+  EXPECT_NE(d.log().find("entity 'Unbekannt' is not defined"), std::string::npos) << d.log();
+  EXPECT_EQ(query_as("neu"), grpc::StatusCode::OK);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
 // A policy that names a field the entity does not have stops the daemon with FILE:LINE.
 TEST(SecurityStartTest, BrokenPolicyStopsTheDaemon) {
   TempDir dir;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "fachadapter/config.h"
@@ -27,8 +28,12 @@ class FACHADAPTER_API Guard {
 
   /// Caller identification.
   const Authenticator& authenticator() const { return *authenticator_; }
-  /// Authorization.
-  const Policy& policy() const { return policy_; }
+  /// Authorization: the policy in force (a reload swaps it; holders keep theirs).
+  std::shared_ptr<const Policy> policy() const;
+  /// Replaces the policy by `config.security.policy`, checked against `engine`. On any
+  /// problem the policy in force stays and the error (with FILE:LINE) is returned. Only the
+  /// policy is taken from `config`; TLS, tokens, audit and limits need a restart.
+  Status ReloadPolicy(const Config& config, const Engine& engine);
   /// Per-caller limits.
   CallLimiter& limiter() const { return *limiter_; }
   /// The limits in force.
@@ -45,7 +50,8 @@ class FACHADAPTER_API Guard {
  private:
   Guard() = default;
   std::unique_ptr<Authenticator> authenticator_;
-  Policy policy_;
+  mutable std::mutex policy_mu_;
+  std::shared_ptr<const Policy> policy_;
   std::unique_ptr<CallLimiter> limiter_;
   std::unique_ptr<AuditLog> audit_;
   LimitsConfig limits_;
