@@ -46,6 +46,16 @@ RowReader::RowReader(const Table& table, std::vector<int> select, size_t rows)
     buffers_.push_back(std::move(b));
   }
   if (any_long) rows_ = 1;
+  // Bound buffers are allocated for every row of a block: keep a block of a wide table (many
+  // long VARCHARs) within kMaxBlockBytes by fetching fewer rows per SQLFetch. A batch is then
+  // filled from several blocks.
+  size_t row_bytes = 0;
+  for (const Buffer& b : buffers_) {
+    if (b.bound) row_bytes += static_cast<size_t>(b.width) + sizeof(SQLLEN);
+  }
+  if (row_bytes > 0 && rows_ * row_bytes > kMaxBlockBytes) {
+    rows_ = std::max<size_t>(1, kMaxBlockBytes / row_bytes);
+  }
   for (Buffer& b : buffers_) {
     if (!b.bound) continue;
     b.data.resize(static_cast<size_t>(b.width) * rows_);

@@ -20,11 +20,15 @@
 
 namespace fachadapter::odbc {
 
+/// Most bytes of bound buffers per block; wider rows get fewer rows per fetch.
+inline constexpr size_t kMaxBlockBytes = 16u << 20;
+
 /// Bound buffers for the selected columns of one statement.
 class RowReader {
  public:
   /// Prepares buffers for `select` (table column indexes in select order, long columns last)
-  /// with room for `rows` rows per fetch.
+  /// with room for `rows` rows per fetch (fewer if a row is wide, see kMaxBlockBytes; one if
+  /// a column is read with SQLGetData).
   RowReader(const Table& table, std::vector<int> select, size_t rows);
 
   /// Sets the row array size and binds the buffers to an executed or prepared statement.

@@ -667,6 +667,42 @@ TEST_P(OdbcConnectorTest, BlockFetchCrossesBatchBoundaries) {
   EXPECT_EQ(r.batches[3].batch().records_size(), 400);
 }
 
+TEST_P(OdbcConnectorTest, WideRowsFillABatchFromSeveralBlocks) {
+  // Five VARCHAR(4000) columns need 80 KB of bound buffers per row: the connector fetches
+  // fewer rows per block than the batch holds, and a batch spans blocks.
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open(db_path_.c_str(), &db);
+    std::string sql = "BEGIN; CREATE TABLE breit (id INTEGER PRIMARY KEY, a VARCHAR(4000), b VARCHAR(4000), "
+                      "c VARCHAR(4000), d VARCHAR(4000), e VARCHAR(4000));";
+    for (int i = 1; i <= 1200; ++i) {
+      std::string v = std::to_string(i);
+      sql += "INSERT INTO breit VALUES (" + v + ", 'a" + v + "', 'b" + v + "', NULL, 'd" + v + "', '" +
+             std::string(static_cast<size_t>(i % 50), 'e') + "');";
+    }
+    Exec(db, sql + "COMMIT;");
+    sqlite3_close(db);
+  }
+  cv1::ScanRequest req;
+  req.set_entity("breit");
+  req.add_order()->set_field("id");
+  auto r = inst_->Scan(req);
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  ASSERT_EQ(r.batches.size(), 2u);
+  EXPECT_EQ(r.batches[0].batch().records_size(), 1000);
+  ASSERT_EQ(r.records.size(), 1200u);
+  for (int i = 0; i < 1200; ++i) {
+    const v1::Record& rec = r.records[i];
+    std::string v = std::to_string(i + 1);
+    ASSERT_EQ(rec.values(0).int_value(), i + 1);
+    ASSERT_EQ(rec.values(1).string_value(), "a" + v);
+    ASSERT_EQ(rec.values(2).string_value(), "b" + v);
+    ASSERT_TRUE(IsNull(rec.values(3)));
+    ASSERT_EQ(rec.values(4).string_value(), "d" + v);
+    ASSERT_EQ(rec.values(5).string_value(), std::string(static_cast<size_t>((i + 1) % 50), 'e'));
+  }
+}
+
 TEST_P(OdbcConnectorTest, EmptyResultStillNamesTheFields) {
   auto f = Cond("n", v1::OPERATOR_GT, Int(100000));
   auto r = ScanAll("zahl", &f);
