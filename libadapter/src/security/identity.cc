@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <cmath>
