@@ -569,6 +569,42 @@ TEST_P(OdbcConnectorTest, EveryOperatorMatchesTheInMemoryEvaluator) {
   EXPECT_EQ(Ids(Cond("ort", v1::OPERATOR_EQ, Null())), (std::vector<int64_t>{}));
 }
 
+TEST_P(OdbcConnectorTest, ViewsAreScannedAndMalformedFiltersRejected) {
+  auto f = Cond("name", v1::OPERATOR_PREFIX, Str("Caf"));
+  auto view = ScanAll("aktive_betriebe", &f);
+  ASSERT_TRUE(view.ok()) << view.error.message();
+  EXPECT_EQ(view.fields, (std::vector<std::string>{"id", "name"}));
+  ASSERT_EQ(view.records.size(), 1u);
+  EXPECT_EQ(view.records[0].values(0).int_value(), 3);
+
+  v1::Filter deep = Cond("id", v1::OPERATOR_EQ, Int(1));
+  for (int i = 0; i < 70; ++i) deep = Not(deep);
+  auto r = ScanAll("betrieb", &deep);
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.error.reason(), "INVALID_FILTER");
+
+  v1::Filter empty_in = In("id", {});
+  r = ScanAll("betrieb", &empty_in);
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.error.field(), "id");
+
+  v1::Filter no_op = Cond("id", v1::OPERATOR_UNSPECIFIED, Int(1));
+  r = ScanAll("betrieb", &no_op);
+  EXPECT_EQ(r.code, 3);
+
+  v1::Filter like_int = Cond("id", v1::OPERATOR_LIKE, Str("1%"));
+  r = ScanAll("betrieb", &like_int);
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.error.reason(), "TYPE_MISMATCH");
+
+  cv1::InsertRequest ins;
+  ins.set_entity("betrieb");
+  ins.set_idempotency_key(std::string(256, 'k'));
+  *ins.add_values() = FV("name", Str("x"));
+  EXPECT_EQ(inst_->Insert(ins).code, 3);
+  EXPECT_EQ(CountRows(db_path_, "SELECT count(*) FROM betrieb"), 6);
+}
+
 TEST_P(OdbcConnectorTest, QuotesAndInjectionAttemptsStayValues) {
   for (const std::string& evil : {std::string("x' OR '1'='1"), std::string("'; DROP TABLE betrieb; --"),
                                   std::string("\" OR \"\"=\""), std::string("O'Reilly & Söhne")}) {
