@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <filesystem>
 #include <memory>
@@ -780,6 +781,32 @@ TEST_P(OdbcConnectorTest, ConcurrentScansShareTheBoundedPool) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 18);
+}
+
+TEST_P(OdbcConnectorTest, ExhaustedPoolIsUnavailableAndHealthSaysWhy) {
+  Open(1000, 1);
+  cv1::ScanRequest req;
+  req.set_entity("zahl");
+  auto cursor = inst_->StartScan(req);  // holds the only connection
+  ASSERT_TRUE(cursor->ok());
+
+  TestCallContext ctx;
+  auto soon = std::chrono::system_clock::now() + std::chrono::milliseconds(200);
+  ctx.set_deadline_unix_nanos(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(soon.time_since_epoch()).count());
+  auto h = inst_->Call<cv1::HealthResponse>(FA_METHOD_HEALTH, cv1::HealthRequest(), &ctx);
+  ASSERT_TRUE(h.ok()) << h.error.message();
+  EXPECT_FALSE(h.response.serving());
+  EXPECT_NE(h.response.detail().find("pool_size"), std::string::npos) << h.response.detail();
+
+  auto d = inst_->Call<cv1::DescribeResponse>(FA_METHOD_DESCRIBE, cv1::DescribeRequest(), &ctx);
+  EXPECT_EQ(d.code, 14);  // UNAVAILABLE: retry later
+  EXPECT_EQ(d.error.reason(), "POOL_EXHAUSTED");
+
+  cursor.reset();  // gives the connection back
+  auto again = inst_->Health();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again.response.serving()) << again.response.detail();
 }
 
 TEST_P(OdbcConnectorTest, ValueLongerThanItsDeclaredLengthIsNeverCut) {

@@ -42,6 +42,8 @@ class TestCallContext {
       return static_cast<TestCallContext*>(self)->cancelled_.load() ? 1 : 0;
     };
   }
+  /// Sets the call's absolute deadline (CLOCK_REALTIME nanoseconds; 0 = none).
+  void set_deadline_unix_nanos(int64_t nanos) { ctx_.deadline_unix_nanos = nanos; }
   /// Makes is_cancelled answer true from now on.
   void Cancel() { cancelled_.store(true); }
   /// The C view.
@@ -218,6 +220,32 @@ class Instance {
     }
     plugin_.table().scan_close(cursor);
     return r;
+  }
+
+  /// A scan cursor left open (holding whatever the connector keeps for it) until destroyed.
+  class OpenCursor {
+   public:
+    OpenCursor(const Plugin& plugin, FaScanCursor* c) : plugin_(plugin), cursor_(c) {}
+    ~OpenCursor() {
+      if (cursor_) plugin_.table().scan_close(cursor_);
+    }
+    OpenCursor(const OpenCursor&) = delete;
+    OpenCursor& operator=(const OpenCursor&) = delete;
+    bool ok() const { return cursor_ != nullptr; }
+
+   private:
+    const Plugin& plugin_;
+    FaScanCursor* cursor_;
+  };
+  /// Opens a scan and returns its cursor without reading it.
+  std::unique_ptr<OpenCursor> StartScan(const cv1::ScanRequest& request) {
+    std::string bytes = request.SerializeAsString();
+    FaScanCursor* cursor = nullptr;
+    FaBuffer err{};
+    int32_t code = plugin_.table().scan_open(instance_, nullptr, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                             bytes.size(), &cursor, &err);
+    TakeBuffer(&err);
+    return std::make_unique<OpenCursor>(plugin_, code == 0 ? cursor : nullptr);
   }
 
   /// Log lines written so far.
