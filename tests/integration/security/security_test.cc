@@ -586,16 +586,33 @@ TEST_F(SecurityTest, TlsRefusesOldProtocolsAndCbcSuites) {
   EXPECT_TRUE(negotiated(ok)) << ok;
 }
 
-// Runs last in this suite (gtest keeps the order of definition).
-TEST_F(SecurityTest, ZzLogsHoldNoSecretsAndTheAuditChainIsIntact) {
+// CTest runs every test in its own process (and daemon), so this one makes its own calls:
+// granted, failed and refused ones, whose messages could carry a secret if anything did.
+TEST_F(SecurityTest, LogsHoldNoSecretsAndTheAuditChainIsIntact) {
+  const std::string token = Token();
+  const std::string expired = rsa_->Sign(Claims("gewerbe.read", kMuenchen, kAudience, -3600));
+  v1::GetResponse resp;
+  EXPECT_TRUE(GetWith(token, "", 1, &resp).ok());
+  EXPECT_EQ(GetWith(token, "", 2, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetWith(expired, "", 1, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(GetWith(token + "x", "", 1, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status s;
+  v1::QueryRequest req;
+  req.set_entity("Betrieb");
+  req.add_fields("nicht_da");
+  QueryWith(token, "", req, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
   const std::string logs = daemon_->log() + ReadFile(Dir() / "audit.log");
   EXPECT_EQ(logs.find(secret_), std::string::npos) << "the connection secret leaked into a log";
-  const std::string token = Token();
-  EXPECT_EQ(logs.find(token.substr(token.rfind('.') + 1)), std::string::npos);
+  for (const auto& t : {token, expired}) {
+    EXPECT_EQ(logs.find(t.substr(t.rfind('.') + 1)), std::string::npos) << "a token signature leaked";
+    EXPECT_EQ(logs.find(t.substr(0, t.find('.', t.find('.') + 1))), std::string::npos) << "a token leaked";
+  }
   EXPECT_EQ(logs.find("Bearer"), std::string::npos);
   auto v = security::VerifyAuditLog((Dir() / "audit.log").string());
   EXPECT_TRUE(v.ok) << v.bad_line << ": " << v.problem;
-  EXPECT_GT(v.records, 10);
+  EXPECT_GE(v.records, 5);
 }
 
 // The audit log cannot be written: calls on personal data fail, health says NOT_SERVING.
