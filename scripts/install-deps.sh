@@ -11,6 +11,8 @@ packages=(
   libyaml-cpp-dev unixodbc-dev libxml2-dev libboost-dev
   # ODBC drivers and tools for the examples and tests
   unixodbc odbcinst libsqliteodbc sqlite3 libsqlite3-dev
+  # database servers and their ODBC drivers for the ODBC connector's tests (scripts/test-servers.sh)
+  postgresql odbc-postgresql mariadb-server mariadb-client odbc-mariadb
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libxml2-utils
   # TLS tests (test certificates, s_client) and the TLS report (scripts/testssl-daemon.sh)

@@ -227,6 +227,16 @@ Status Catalog::LoadNamesLocked(Connection& conn) {
       SQLTables(st.get(), nullptr, 0, Arg(schema_pattern), ArgLen(schema_pattern), nullptr, 0,
                 Arg(kTypes), ArgLen(kTypes)),
       "listing tables (SQLTables)")));
+  // Drivers that map databases to catalogs (MariaDB) list every database's tables; the
+  // source is the database it connected to.
+  std::string current_catalog;
+  {
+    char buf[256] = {0};
+    SQLSMALLINT len = 0;
+    if (SQL_SUCCEEDED(SQLGetInfo(conn.dbc(), SQL_DATABASE_NAME, buf, sizeof buf, &len)) && len > 0) {
+      current_catalog.assign(buf, std::min<size_t>(static_cast<size_t>(len), sizeof buf - 1));
+    }
+  }
   std::vector<TableRef> found;
   for (;;) {
     SQLRETURN rc = SQLFetch(st.get());
@@ -240,6 +250,7 @@ Status Catalog::LoadNamesLocked(Connection& conn) {
     ref.kind = type == "view" ? cv1::RAW_ENTITY_KIND_VIEW : cv1::RAW_ENTITY_KIND_TABLE;
     if (ref.table.empty() || ref.table == kIdempotencyTable) continue;
     if (!schema_.empty() && ref.schema != schema_) continue;  // pattern may match more
+    if (!current_catalog.empty() && !ref.catalog.empty() && ref.catalog != current_catalog) continue;
     found.push_back(std::move(ref));
   }
   std::map<std::string, int> count;

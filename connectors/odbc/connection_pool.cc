@@ -75,6 +75,11 @@ void PooledConnection::Return() {
 }
 
 Result<std::unique_ptr<Connection>> ConnectionPool::Connect() const {
+  std::string connection_string;
+  {
+    std::lock_guard lock(mu_);
+    connection_string = connection_string_;
+  }
   auto c = std::make_unique<Connection>();
   FA_RETURN_IF_ERROR(c->dbc_.Allocate(env_));
   if (login_timeout_seconds_ > 0) {
@@ -87,8 +92,8 @@ Result<std::unique_ptr<Connection>> ConnectionPool::Connect() const {
   SQLSMALLINT out_len = 0;
   SQLRETURN rc = SQLDriverConnect(
       c->dbc_.get(), nullptr,
-      reinterpret_cast<SQLCHAR*>(const_cast<char*>(connection_string_.c_str())),
-      static_cast<SQLSMALLINT>(connection_string_.size()), out, sizeof out, &out_len,
+      reinterpret_cast<SQLCHAR*>(connection_string.data()),
+      static_cast<SQLSMALLINT>(connection_string.size()), out, sizeof out, &out_len,
       SQL_DRIVER_NOPROMPT);
   if (!SQL_SUCCEEDED(rc)) {
     Status s = DiagnosticsToStatus(SQL_HANDLE_DBC, c->dbc_.get(), rc, "connecting");
@@ -103,7 +108,7 @@ Result<std::unique_ptr<Connection>> ConnectionPool::Connect() const {
              "`odbcinst -q -d` lists drivers, `odbcinst -q -s` DSNs)";
     }
     return Status(code,
-                  "cannot connect with connection string '" + RedactSecrets(connection_string_) +
+                  "cannot connect with connection string '" + RedactSecrets(connection_string) +
                       "'" + hint + ": " + s.message().substr(std::string("connecting: ").size()),
                   code == StatusCode::kUnavailable ? "BACKEND_UNAVAILABLE" : s.reason());
   }

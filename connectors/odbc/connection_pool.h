@@ -96,6 +96,13 @@ class ConnectionPool {
     setup_ = std::move(statements);
   }
 
+  /// Replaces the connection string for connections opened from now on (Open adds the
+  /// driver's streaming and type options once it knows the driver; see Dialect).
+  void set_connection_string(std::string connection_string) {
+    std::lock_guard lock(mu_);
+    connection_string_ = std::move(connection_string);
+  }
+
   /// Opens a connection outside the pool's accounting (used by Open to learn the dialect
   /// and fail early); it can be handed to Adopt afterwards.
   Result<std::unique_ptr<Connection>> Connect() const;

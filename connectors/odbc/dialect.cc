@@ -54,13 +54,14 @@ Dialect& Dialect::operator=(const Dialect& o) {
   integer_primary_key_is_rowid_ = o.integer_primary_key_is_rowid_;
   key_order_query_ = o.key_order_query_;
   session_setup_ = o.session_setup_;
+  driver_options_ = o.driver_options_;
   varchar_type_ = o.varchar_type_;
   long_text_type_ = o.long_text_type_;
   nulls_clause_.store(o.nulls_clause_.load());
   return *this;
 }
 
-Result<Dialect> Dialect::Read(SQLHDBC dbc) {
+Result<Dialect> Dialect::Read(SQLHDBC dbc, int fetch_rows) {
   Dialect d;
   d.dbms_name_ = GetInfoString(dbc, SQL_DBMS_NAME);
   d.dbms_version_ = GetInfoString(dbc, SQL_DBMS_VER);
@@ -91,8 +92,27 @@ Result<Dialect> Dialect::Read(SQLHDBC dbc) {
     d.last_insert_id_query_ = "SELECT lastval()";
   } else if (Contains(n, "mysql") || Contains(n, "mariadb")) {
     d.last_insert_id_query_ = "SELECT LAST_INSERT_ID()";
+    // MariaDB Connector/ODBC 3.1 numbers KEY_SEQ in column order, not key order.
+    d.key_order_query_ =
+        "SELECT COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS WHERE "
+        "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'";
   } else if (Contains(n, "sql server")) {
     d.last_insert_id_query_ = "SELECT @@IDENTITY";
+  }
+
+  // Driver options by driver (not DBMS): what the driver library does with results.
+  const std::string& drv = d.driver_name_;
+  if (Contains(drv, "psqlodbc")) {
+    // psqlODBC reads a whole result into memory unless it fetches through a server-side
+    // cursor (UseDeclareFetch) in blocks of Fetch rows; and it reports BOOLEAN as text
+    // unless BoolsAsChar=0.
+    d.driver_options_ = {{"UseDeclareFetch", "1"},
+                         {"Fetch", std::to_string(fetch_rows)},
+                         {"BoolsAsChar", "0"}};
+  } else if (Contains(drv, "maodbc")) {
+    // MariaDB Connector/ODBC stores a whole result unless NO_CACHE=1 makes forward-only
+    // cursors read rows from the server as they are fetched.
+    d.driver_options_ = {{"NO_CACHE", "1"}};
   }
 
   std::string varchar = TypeName(dbc, SQL_VARCHAR);
@@ -124,6 +144,36 @@ Result<std::string> Dialect::Quote(std::string_view id) const {
     }
   }
   out += quote_;
+  return out;
+}
+
+std::string Dialect::WithDriverOptions(const std::string& connection_string) const {
+  // Keys of the string as written ("key=value;" pairs; braced values may hold ';').
+  std::vector<std::string> keys;
+  size_t i = 0;
+  while (i < connection_string.size()) {
+    size_t eq = connection_string.find('=', i);
+    if (eq == std::string::npos) break;
+    std::string key = connection_string.substr(i, eq - i);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    key.erase(0, key.find_first_not_of(' '));
+    keys.push_back(key);
+    size_t j = eq + 1;
+    if (j < connection_string.size() && connection_string[j] == '{') {
+      size_t close = connection_string.find('}', j);
+      j = close == std::string::npos ? connection_string.size() : close + 1;
+    }
+    size_t semi = connection_string.find(';', j);
+    i = semi == std::string::npos ? connection_string.size() : semi + 1;
+  }
+  std::string out = connection_string;
+  for (const auto& [key, value] : driver_options_) {
+    std::string lower = key;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::find(keys.begin(), keys.end(), lower) != keys.end()) continue;
+    if (!out.empty() && out.back() != ';') out += ';';
+    out += key + "=" + value + ";";
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fachadapter/status.h"
@@ -22,7 +23,9 @@ namespace fachadapter::odbc {
 class Dialect {
  public:
   /// Reads the facts from a connected handle.
-  static Result<Dialect> Read(SQLHDBC dbc);
+  /// Reads the facts from a connected handle. `fetch_rows` is the block size the driver
+  /// should fetch from the server at a time where it has such an option.
+  static Result<Dialect> Read(SQLHDBC dbc, int fetch_rows = 1000);
 
   Dialect() = default;
   Dialect(const Dialect& o) { *this = o; }
@@ -76,6 +79,13 @@ class Dialect {
   /// case-sensitive LIKE on SQLite).
   const std::vector<std::string>& session_setup() const { return session_setup_; }
 
+  /// Connection-string options this driver needs so that results stream and types arrive
+  /// as what they are, as (key, value) pairs; added by WithDriverOptions unless the
+  /// operator's connection string sets the key itself.
+  const std::vector<std::pair<std::string, std::string>>& driver_options() const { return driver_options_; }
+  /// `connection_string` with every driver option whose key it does not set appended.
+  std::string WithDriverOptions(const std::string& connection_string) const;
+
   /// Native type name for short text (e.g. "VARCHAR"), from SQLGetTypeInfo.
   const std::string& varchar_type() const { return varchar_type_; }
   /// Native type name for long text (e.g. "TEXT", "LONG VARCHAR"), from SQLGetTypeInfo.
@@ -91,6 +101,7 @@ class Dialect {
   bool integer_primary_key_is_rowid_ = false;
   std::string key_order_query_;
   std::vector<std::string> session_setup_;
+  std::vector<std::pair<std::string, std::string>> driver_options_;
   std::string varchar_type_ = "VARCHAR";
   std::string long_text_type_;
   mutable std::atomic<int> nulls_clause_{-1};

@@ -66,8 +66,18 @@ Status OdbcConnector::Open(const cv1::OpenRequest& request) {
                                                   source_.settings.login_timeout_seconds);
   Result<std::unique_ptr<Connection>> first = source_.pool->Connect();
   if (!first.ok()) return context(first.status());
-  Result<Dialect> dialect = Dialect::Read((*first)->dbc());
+  Result<Dialect> dialect = Dialect::Read((*first)->dbc(), source_.settings.batch_size);
   if (!dialect.ok()) return context(dialect.status());
+  // The driver is known only once connected: reconnect with the options it needs to stream
+  // (and to report types as what they are), unless the operator set them.
+  std::string with_options = dialect->WithDriverOptions(source_.settings.connection_string);
+  if (with_options != source_.settings.connection_string) {
+    source_.pool->set_connection_string(with_options);
+    first = source_.pool->Connect();
+    if (!first.ok()) return context(first.status());
+    dialect = Dialect::Read((*first)->dbc(), source_.settings.batch_size);
+    if (!dialect.ok()) return context(dialect.status());
+  }
   source_.dialect = *dialect;
   for (const std::string& sql : source_.dialect.session_setup()) {
     Status s = (*first)->ExecuteDirect(sql, "setting up the session (" + sql + ")");

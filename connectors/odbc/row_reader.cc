@@ -18,7 +18,9 @@ RowReader::RowReader(const Table& table, std::vector<int> select, size_t rows)
     b.bound = !(c.long_data || table.read_unbounded(idx));
     any_long = any_long || !b.bound;
     switch (c.type) {
-      case v1::FIELD_TYPE_BOOL: b.c_type = SQL_C_BIT; b.width = 1; break;
+      // Read as an integer: MariaDB Connector/ODBC 3.1 mis-fills SQL_C_BIT arrays in block
+      // fetches (rows past the first few came back NULL); every driver converts BIT to it.
+      case v1::FIELD_TYPE_BOOL: b.c_type = SQL_C_SBIGINT; b.width = sizeof(SQLBIGINT); break;
       case v1::FIELD_TYPE_INT64: b.c_type = SQL_C_SBIGINT; b.width = sizeof(SQLBIGINT); break;
       case v1::FIELD_TYPE_DOUBLE: b.c_type = SQL_C_DOUBLE; b.width = sizeof(double); break;
       case v1::FIELD_TYPE_DECIMAL:
@@ -184,7 +186,7 @@ Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) 
                   "FIELD_LONGER_THAN_DECLARED", c.name);
   };
   switch (c.type) {
-    case v1::FIELD_TYPE_BOOL: out->set_bool_value(*reinterpret_cast<const unsigned char*>(p) != 0); break;
+    case v1::FIELD_TYPE_BOOL: out->set_bool_value(*reinterpret_cast<const SQLBIGINT*>(p) != 0); break;
     case v1::FIELD_TYPE_INT64: out->set_int_value(*reinterpret_cast<const SQLBIGINT*>(p)); break;
     case v1::FIELD_TYPE_DOUBLE: out->set_double_value(*reinterpret_cast<const double*>(p)); break;
     case v1::FIELD_TYPE_DATE: DateToValue(*reinterpret_cast<const SQL_DATE_STRUCT*>(p), out); break;

@@ -1,0 +1,802 @@
+// One conformance suite for the ODBC connector, run against every back end it supports: a
+// SQLite file (SQLite3 ODBC driver), a PostgreSQL server (psqlODBC) and a MariaDB server
+// (MariaDB Connector/ODBC). The plugin is driven through its real C ABI.
+//
+// The servers are found through FACHADAPTER_TEST_PG_DSN and FACHADAPTER_TEST_MARIADB_DSN
+// (ODBC connection strings of a database the user may create databases from; see
+// scripts/test-servers.sh, which CI runs). Without them those back ends skip with a message.
+// Each test works in a database of its own (created and dropped here), so that CTest may run
+// the tests in parallel against one server.
+#include <gtest/gtest.h>
+#include <sql.h>
+#include <sqlext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fachadapter/connector/abi.h"
+#include "fachadapter/filter_evaluator.h"
+#include "fachadapter/values.h"
+#include "plugin_client.h"
+#include "test_util.h"
+
+namespace fachadapter::testing {
+namespace {
+
+// ---- Values and filters --------------------------------------------------------------------
+
+v1::Value Str(const std::string& s) { v1::Value v; v.set_string_value(s); return v; }
+v1::Value Int(int64_t i) { v1::Value v; v.set_int_value(i); return v; }
+v1::Value Dbl(double d) { v1::Value v; v.set_double_value(d); return v; }
+v1::Value Dec(const std::string& s) { v1::Value v; v.mutable_decimal_value()->set_value(s); return v; }
+v1::Value Bool(bool b) { v1::Value v; v.set_bool_value(b); return v; }
+v1::Value Bytes(const std::string& b) { v1::Value v; v.set_bytes_value(b); return v; }
+v1::Value Null() { v1::Value v; v.set_null_value(v1::NULL_VALUE); return v; }
+v1::Value DateV(int y, int m, int d) {
+  v1::Value v;
+  v.mutable_date_value()->set_year(y);
+  v.mutable_date_value()->set_month(m);
+  v.mutable_date_value()->set_day(d);
+  return v;
+}
+v1::Value TimeV(int h, int m, int s, int nanos = 0) {
+  v1::Value v;
+  auto* t = v.mutable_time_value();
+  t->set_hours(h); t->set_minutes(m); t->set_seconds(s); t->set_nanos(nanos);
+  return v;
+}
+// A local timestamp (no offset) of the given wall-clock time.
+v1::Value Ts(int y, int mo, int d, int h, int mi, int s, int nanos = 0) {
+  int64_t yy = y - (mo <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;
+  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  v1::Value v;
+  v.mutable_timestamp_value()->set_seconds(days * 86400 + h * 3600 + mi * 60 + s);
+  v.mutable_timestamp_value()->set_nanos(nanos);
+  return v;
+}
+
+v1::Filter Cond(const std::string& field, v1::Operator op, v1::Value value = v1::Value()) {
+  v1::Filter f;
+  f.mutable_field()->set_field(field);
+  f.mutable_field()->set_op(op);
+  if (value.kind_case() != v1::Value::KIND_NOT_SET) *f.mutable_field()->mutable_value() = value;
+  return f;
+}
+v1::Filter In(const std::string& field, std::vector<v1::Value> values) {
+  v1::Filter f;
+  f.mutable_field()->set_field(field);
+  f.mutable_field()->set_op(v1::OPERATOR_IN);
+  for (auto& v : values) *f.mutable_field()->add_values() = v;
+  return f;
+}
+v1::Filter And(std::vector<v1::Filter> fs) {
+  v1::Filter f;
+  for (auto& x : fs) *f.mutable_and_()->add_filters() = x;
+  return f;
+}
+v1::Filter Or(std::vector<v1::Filter> fs) {
+  v1::Filter f;
+  for (auto& x : fs) *f.mutable_or_()->add_filters() = x;
+  return f;
+}
+v1::Filter Not(v1::Filter inner) {
+  v1::Filter f;
+  *f.mutable_not_() = inner;
+  return f;
+}
+cv1::FieldValue FV(const std::string& field, v1::Value v) {
+  cv1::FieldValue fv;
+  fv.set_field(field);
+  *fv.mutable_value() = v;
+  return fv;
+}
+
+// ---- Raw ODBC for setting up the databases -------------------------------------------------
+
+// A plain ODBC connection of the test's own (not the connector's): creates databases and
+// schemas, and counts rows behind the connector's back.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& connection_string) {
+    SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_);
+    SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
+    SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_);
+    SQLRETURN rc = SQLDriverConnect(dbc_, nullptr,
+                                    reinterpret_cast<SQLCHAR*>(const_cast<char*>(connection_string.c_str())),
+                                    SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
+    if (!SQL_SUCCEEDED(rc)) {
+      std::string diag = Diagnostic(SQL_HANDLE_DBC, dbc_);
+      Free();
+      throw std::runtime_error("connect: " + diag);
+    }
+  }
+  ~RawConnection() { Free(); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  /// Runs one statement; throws with the driver's diagnostic on failure.
+  void Exec(const std::string& sql) {
+    SQLHSTMT st = SQL_NULL_HSTMT;
+    SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st);
+    SQLRETURN rc = SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.c_str())), SQL_NTS);
+    std::string diag = SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA ? "" : Diagnostic(SQL_HANDLE_STMT, st);
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    if (!diag.empty()) throw std::runtime_error(diag + " in: " + sql.substr(0, 120));
+  }
+  /// The first column of the first row as an integer (-1 if none).
+  int64_t Count(const std::string& sql) {
+    SQLHSTMT st = SQL_NULL_HSTMT;
+    SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st);
+    int64_t n = -1;
+    SQLLEN ind = 0;
+    if (SQL_SUCCEEDED(SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.c_str())), SQL_NTS)) &&
+        SQL_SUCCEEDED(SQLFetch(st))) {
+      SQLGetData(st, 1, SQL_C_SBIGINT, &n, 0, &ind);
+    }
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+    return n;
+  }
+
+ private:
+  static std::string Diagnostic(SQLSMALLINT type, SQLHANDLE h) {
+    SQLCHAR state[6] = {0}, text[1024] = {0};
+    SQLINTEGER native = 0;
+    SQLSMALLINT len = 0;
+    if (SQL_SUCCEEDED(SQLGetDiagRec(type, h, 1, state, &native, text, sizeof text, &len))) {
+      return std::string(reinterpret_cast<char*>(state)) + " " + reinterpret_cast<char*>(text);
+    }
+    return "unknown ODBC error";
+  }
+  void Free() {
+    if (dbc_) {
+      SQLDisconnect(dbc_);
+      SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
+      dbc_ = SQL_NULL_HDBC;
+    }
+    if (env_) {
+      SQLFreeHandle(SQL_HANDLE_ENV, env_);
+      env_ = SQL_NULL_HENV;
+    }
+  }
+  SQLHENV env_ = SQL_NULL_HENV;
+  SQLHDBC dbc_ = SQL_NULL_HDBC;
+};
+
+// ---- Back ends -------------------------------------------------------------------------------
+
+enum class Backend { kSqlite, kPostgres, kMariaDb };
+
+std::string BackendName(Backend b) {
+  switch (b) {
+    case Backend::kSqlite: return "SQLite";
+    case Backend::kPostgres: return "PostgreSQL";
+    case Backend::kMariaDb: return "MariaDB";
+  }
+  return "?";
+}
+
+// The same logical schema in each back end's types. SQLite keeps only 15 significant digits
+// in a column of NUMERIC affinity; a SQLite store that keeps exact amounts declares them with
+// text affinity ("DECIMAL TEXT(30,10)" is a DECIMAL to the connector and text to SQLite).
+struct Types {
+  const char* serial_key;  // auto-generated integer primary key
+  const char* exact;       // DECIMAL(30,10)
+  const char* timestamp;
+  const char* boolean;
+  const char* dbl;
+  const char* blob;
+  const char* clob;
+};
+
+Types TypesOf(Backend b) {
+  switch (b) {
+    case Backend::kSqlite:
+      return {"INTEGER PRIMARY KEY", "DECIMAL TEXT(30,10)", "TIMESTAMP", "BOOLEAN", "DOUBLE", "BLOB", "TEXT"};
+    case Backend::kPostgres:
+      return {"SERIAL PRIMARY KEY", "NUMERIC(30,10)", "TIMESTAMP(3)", "BOOLEAN", "DOUBLE PRECISION", "BYTEA",
+              "TEXT"};
+    case Backend::kMariaDb:
+      // MariaDB's BOOLEAN is TINYINT(1), which ODBC reports as TINYINT (an int64 raw value);
+      // BIT(1) is the type that ODBC reports as a boolean.
+      return {"INTEGER AUTO_INCREMENT PRIMARY KEY", "DECIMAL(30,10)", "DATETIME(3)", "BIT(1)", "DOUBLE",
+              "LONGBLOB", "LONGTEXT"};
+  }
+  return {};
+}
+
+std::vector<std::string> Schema(Backend b) {
+  Types t = TypesOf(b);
+  std::string blob1 = b == Backend::kPostgres ? "'\\x00ff10'::bytea" : "X'00FF10'";
+  std::string t1 = b == Backend::kSqlite ? "1" : "TRUE";
+  std::string f0 = b == Backend::kSqlite ? "0" : "FALSE";
+  std::string time = b == Backend::kSqlite ? "TIME" : b == Backend::kPostgres ? "TIME(3)" : "TIME(3)";
+  std::vector<std::string> s = {
+      std::string("CREATE TABLE betrieb (id INTEGER PRIMARY KEY, name VARCHAR(60) NOT NULL, ort VARCHAR(40), ") +
+          "umsatz DECIMAL(12,2), betrag " + t.exact + ", gruendung DATE, pruefung " + t.timestamp +
+          ", oeffnet " + time + ", aktiv " + t.boolean + ", bewertung " + t.dbl + ", logo " + t.blob +
+          ", notiz " + t.clob + ", kz CHAR(4))",
+      "INSERT INTO betrieb VALUES (1, 'Bäckerei Schmidt', 'Berlin', 1234.50, "
+      "'12345678901234567890.0123456789', '2019-04-01', '2024-02-29 13:45:10.123', '08:30:00', " + t1 +
+          ", 4.5, " + blob1 + ", 'Notiz eins', 'AB')",
+      "INSERT INTO betrieb VALUES (2, 'Metzgerei Müller', 'Hamburg', 99.99, '-0.0000000001', '2001-12-31', "
+      "'2023-01-01 00:00:00', '06:00:00', " + f0 + ", NULL, NULL, NULL, 'ABCD')",
+      "INSERT INTO betrieb VALUES (3, 'Café 100%_sicher', NULL, NULL, NULL, NULL, NULL, NULL, " + t1 +
+          ", 3.25, NULL, NULL, NULL)",
+      "INSERT INTO betrieb VALUES (4, 'O''Reilly & Söhne', 'Berlin', 0.10, NULL, '1999-01-15', NULL, "
+      "'17:45:30.5', NULL, 2.0, NULL, NULL, NULL)",
+      "INSERT INTO betrieb VALUES (5, 'Café 1000 sicher', 'München', 5000.00, NULL, '2010-06-30', "
+      "'2020-05-05 05:05:05', '09:00:00', " + f0 + ", 1.0, NULL, NULL, NULL)",
+      "INSERT INTO betrieb VALUES (6, 'back\\slash', 'Köln', 10, NULL, '2015-03-03', NULL, NULL, " + t1 +
+          ", NULL, NULL, NULL, NULL)",
+      "CREATE VIEW aktive_betriebe AS SELECT id, name FROM betrieb WHERE aktiv = " + t1,
+      std::string("CREATE TABLE vorgang (nr ") + t.serial_key + ", titel VARCHAR(80) NOT NULL, betrag " +
+          t.exact + ")",
+      "CREATE TABLE kennzahl (jahr INTEGER NOT NULL, bezirk CHAR(4) NOT NULL, wert NUMERIC(20,2), "
+      "PRIMARY KEY (bezirk, jahr))",
+      "INSERT INTO kennzahl VALUES (2023, 'MITT', 10.5)",
+      "INSERT INTO kennzahl VALUES (2024, 'MITT', 11.25)",
+      "INSERT INTO kennzahl VALUES (2024, 'PANK', NULL)",
+      "CREATE TABLE zahl (n INTEGER PRIMARY KEY, text VARCHAR(20) NOT NULL)",
+  };
+  // MariaDB: backslash is an escape in string literals unless NO_BACKSLASH_ESCAPES.
+  if (b == Backend::kMariaDb) s[6] = std::regex_replace(s[6], std::regex("back\\\\slash"), "back\\\\slash");
+  if (b == Backend::kPostgres) {
+    s.push_back("CREATE TABLE zeitpunkt (id INTEGER PRIMARY KEY, mit_zone TIMESTAMP(3) WITH TIME ZONE)");
+    s.push_back("INSERT INTO zeitpunkt VALUES (1, '2024-06-01 12:00:00.5+02')");
+  }
+  std::string zahl = "INSERT INTO zahl VALUES ";
+  for (int i = 1; i <= 2500; ++i) {
+    zahl += (i > 1 ? ",(" : "(") + std::to_string(i) + ", 'Zahl " + std::to_string(i) + "')";
+  }
+  s.push_back(zahl);
+  return s;
+}
+
+// Replaces the value of `key` (case-insensitive) in an ODBC connection string.
+std::string WithKey(const std::string& cs, const std::string& key, const std::string& value) {
+  std::regex re("(^|;)" + key + "=[^;]*", std::regex::icase);
+  if (std::regex_search(cs, re)) return std::regex_replace(cs, re, "$1" + key + "=" + value);
+  return cs + (cs.empty() || cs.back() == ';' ? "" : ";") + key + "=" + value + ";";
+}
+
+std::string PluginPath() { return (PluginDir() / "fachadapter_connector_odbc.so").string(); }
+
+class ConformanceTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  static void SetUpTestSuite() { plugin_ = new Plugin(PluginPath()); }
+  static void TearDownTestSuite() {
+    delete plugin_;
+    plugin_ = nullptr;
+  }
+
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    db_name_ = "fa_t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    switch (GetParam()) {
+      case Backend::kSqlite:
+        if (ReadFile("/etc/odbcinst.ini").find("[SQLite3]") == std::string::npos) {
+          GTEST_SKIP() << "the SQLite3 ODBC driver is not registered in /etc/odbcinst.ini";
+        }
+        connection_string_ = "Driver=SQLite3;StepAPI=1;Database=" + (dir_ / "t.db").string() + ";";
+        break;
+      case Backend::kPostgres:
+      case Backend::kMariaDb: {
+        const char* var = GetParam() == Backend::kPostgres ? "FACHADAPTER_TEST_PG_DSN" : "FACHADAPTER_TEST_MARIADB_DSN";
+        const char* base = std::getenv(var);
+        if (!base || !*base) {
+          GTEST_SKIP() << var << " is not set: no " << BackendName(GetParam())
+                       << " server to test against (scripts/test-servers.sh starts one)";
+        }
+        server_ = std::make_unique<RawConnection>(base);
+        server_->Exec("CREATE DATABASE " + db_name_);
+        connection_string_ = WithKey(base, "Database", db_name_);
+        break;
+      }
+    }
+    raw_ = std::make_unique<RawConnection>(connection_string_);
+    for (const auto& sql : Schema(GetParam())) raw_->Exec(sql);
+    Open();
+  }
+
+  void TearDown() override {
+    inst_.reset();
+    raw_.reset();
+    if (server_) {
+      try {
+        server_->Exec("DROP DATABASE " + db_name_ + (GetParam() == Backend::kPostgres ? " WITH (FORCE)" : ""));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    }
+  }
+
+  void Open(int batch_size = 1000) {
+    google::protobuf::Struct s;
+    (*s.mutable_fields())["connection_string"].set_string_value(connection_string_);
+    (*s.mutable_fields())["batch_size"].set_number_value(batch_size);
+    auto r = Instance::Open(*plugin_, s);
+    ASSERT_TRUE(r.ok()) << r.error.message();
+    inst_ = std::move(r.response);
+  }
+
+  Backend backend() const { return GetParam(); }
+
+  Instance::ScanResult ScanAll(const std::string& entity, const v1::Filter* filter = nullptr) {
+    cv1::ScanRequest req;
+    req.set_entity(entity);
+    if (filter) *req.mutable_filter() = *filter;
+    return inst_->Scan(req);
+  }
+
+  std::vector<int64_t> Ids(const v1::Filter& filter) {
+    cv1::ScanRequest req;
+    req.set_entity("betrieb");
+    *req.mutable_filter() = filter;
+    req.add_fields("id");
+    auto r = inst_->Scan(req);
+    EXPECT_TRUE(r.ok()) << r.error.message();
+    std::vector<int64_t> ids;
+    for (const auto& rec : r.records) ids.push_back(rec.values(0).int_value());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  std::vector<int64_t> IdsInMemory(const v1::Filter& filter) {
+    auto all = ScanAll("betrieb");
+    EXPECT_TRUE(all.ok()) << all.error.message();
+    auto ev = FilterEvaluator::Compile(filter, all.fields);
+    EXPECT_TRUE(ev.ok()) << ev.status().message();
+    std::vector<int64_t> ids;
+    for (const auto& rec : all.records) {
+      if (ev->Matches(rec)) ids.push_back(rec.values(0).int_value());
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  static Plugin* plugin_;
+  TempDir dir_;
+  std::string db_name_;
+  std::string connection_string_;
+  std::unique_ptr<RawConnection> server_;  // to the server's base database (not SQLite)
+  std::unique_ptr<RawConnection> raw_;     // to the test's database
+  std::unique_ptr<Instance> inst_;
+};
+
+Plugin* ConformanceTest::plugin_ = nullptr;
+
+const cv1::RawField* FindField(const cv1::RawEntity& e, const std::string& name) {
+  for (const auto& f : e.fields()) {
+    if (f.name() == name) return &f;
+  }
+  return nullptr;
+}
+
+int FieldIndex(const std::vector<std::string>& fields, const std::string& name) {
+  auto it = std::find(fields.begin(), fields.end(), name);
+  return it == fields.end() ? -1 : static_cast<int>(it - fields.begin());
+}
+
+// ---- Discovery -------------------------------------------------------------------------------
+
+TEST_P(ConformanceTest, DescribeDiscoversTablesViewsTypesAndKeys) {
+  auto r = inst_->Describe(cv1::DescribeRequest());
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  std::map<std::string, cv1::RawEntity> by_name;
+  for (const auto& e : r.response.entities()) by_name[e.name()] = e;
+  ASSERT_TRUE(by_name.count("betrieb"));
+  ASSERT_TRUE(by_name.count("aktive_betriebe"));
+  ASSERT_TRUE(by_name.count("kennzahl"));
+  ASSERT_TRUE(by_name.count("vorgang"));
+
+  const cv1::RawEntity& b = by_name["betrieb"];
+  EXPECT_EQ(b.kind(), cv1::RAW_ENTITY_KIND_TABLE);
+  EXPECT_TRUE(b.writable());
+  ASSERT_EQ(b.primary_key_size(), 1);
+  EXPECT_EQ(b.primary_key(0), "id");
+  ASSERT_EQ(b.fields_size(), 13);
+  EXPECT_EQ(b.fields(0).name(), "id");
+  struct Expect { const char* name; v1::FieldType type; };
+  for (auto [name, type] : {Expect{"id", v1::FIELD_TYPE_INT64}, Expect{"name", v1::FIELD_TYPE_STRING},
+                            Expect{"umsatz", v1::FIELD_TYPE_DECIMAL}, Expect{"betrag", v1::FIELD_TYPE_DECIMAL},
+                            Expect{"gruendung", v1::FIELD_TYPE_DATE}, Expect{"pruefung", v1::FIELD_TYPE_TIMESTAMP},
+                            Expect{"oeffnet", v1::FIELD_TYPE_TIME}, Expect{"aktiv", v1::FIELD_TYPE_BOOL},
+                            Expect{"bewertung", v1::FIELD_TYPE_DOUBLE}, Expect{"logo", v1::FIELD_TYPE_BYTES},
+                            Expect{"notiz", v1::FIELD_TYPE_STRING}, Expect{"kz", v1::FIELD_TYPE_STRING}}) {
+    const cv1::RawField* f = FindField(b, name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->type(), type) << name << " " << f->native_type();
+  }
+  EXPECT_FALSE(FindField(b, "name")->nullable());
+  EXPECT_EQ(FindField(b, "name")->length(), 60);
+  EXPECT_TRUE(FindField(b, "ort")->nullable());
+  EXPECT_EQ(FindField(b, "umsatz")->precision(), 12);
+  EXPECT_EQ(FindField(b, "umsatz")->scale(), 2);
+  EXPECT_EQ(FindField(b, "betrag")->precision(), 30);
+  EXPECT_EQ(FindField(b, "betrag")->scale(), 10);
+  EXPECT_EQ(FindField(b, "kz")->length(), 4);
+
+  EXPECT_TRUE(FindField(by_name["vorgang"], "nr")->auto_generated());
+
+  const cv1::RawEntity& v = by_name["aktive_betriebe"];
+  EXPECT_EQ(v.kind(), cv1::RAW_ENTITY_KIND_VIEW);
+  EXPECT_FALSE(v.writable());
+  EXPECT_EQ(v.fields_size(), 2);
+
+  const cv1::RawEntity& k = by_name["kennzahl"];
+  ASSERT_EQ(k.primary_key_size(), 2);
+  EXPECT_EQ(k.primary_key(0), "bezirk");  // key order, not column order
+  EXPECT_EQ(k.primary_key(1), "jahr");
+}
+
+TEST_P(ConformanceTest, HealthIsServing) {
+  auto h = inst_->Health();
+  ASSERT_TRUE(h.ok()) << h.error.message();
+  EXPECT_TRUE(h.response.serving()) << h.response.detail();
+}
+
+// ---- Types -----------------------------------------------------------------------------------
+
+TEST_P(ConformanceTest, ScanDeliversTypedRawValuesExactly) {
+  auto r = ScanAll("betrieb");
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  ASSERT_EQ(r.records.size(), 6u);
+  auto row = [&](int64_t id) {
+    for (const auto& rec : r.records) {
+      if (rec.values(0).int_value() == id) return rec;
+    }
+    ADD_FAILURE() << "no row " << id;
+    return v1::Record();
+  };
+  auto col = [&](const std::string& f) { return FieldIndex(r.fields, f); };
+  v1::Record one = row(1);
+  EXPECT_EQ(one.values(col("name")).string_value(), "Bäckerei Schmidt");
+  EXPECT_EQ(one.values(col("umsatz")).decimal_value().value(), "1234.50");
+  EXPECT_EQ(one.values(col("betrag")).decimal_value().value(), "12345678901234567890.0123456789");
+  EXPECT_EQ(ValueToString(one.values(col("gruendung"))), "2019-04-01");
+  EXPECT_EQ(ValueToString(one.values(col("pruefung"))), "2024-02-29T13:45:10.123000000");
+  EXPECT_EQ(ValueToString(one.values(col("oeffnet"))), "08:30:00");
+  EXPECT_TRUE(one.values(col("aktiv")).bool_value());
+  EXPECT_EQ(one.values(col("bewertung")).double_value(), 4.5);
+  EXPECT_EQ(one.values(col("logo")).bytes_value(), std::string("\x00\xff\x10", 3));
+  EXPECT_EQ(one.values(col("notiz")).string_value(), "Notiz eins");
+  // Padded CHAR: raw values arrive as the DBMS stores them (PostgreSQL and SQLite keep the
+  // padding, MariaDB strips it); trimming is the mapping layer's job. Either way no more
+  // than the declared length, and the unpadded text compares equal in a filter.
+  std::string kz = one.values(col("kz")).string_value();
+  EXPECT_TRUE(kz == "AB" || kz == "AB  ") << "'" << kz << "'";
+  EXPECT_EQ(Ids(Cond("kz", v1::OPERATOR_EQ, Str("AB"))), (std::vector<int64_t>{1}));
+  EXPECT_EQ(row(2).values(col("kz")).string_value(), "ABCD");
+
+  v1::Record two = row(2);
+  EXPECT_EQ(two.values(col("betrag")).decimal_value().value(), "-0.0000000001");
+  EXPECT_FALSE(two.values(col("aktiv")).bool_value());
+  EXPECT_TRUE(IsNull(two.values(col("bewertung"))));
+  EXPECT_TRUE(IsNull(two.values(col("logo"))));
+  EXPECT_TRUE(IsNull(two.values(col("notiz"))));
+  EXPECT_EQ(ValueToString(two.values(col("pruefung"))), "2023-01-01T00:00:00");
+  EXPECT_EQ(row(4).values(col("umsatz")).decimal_value().value(), "0.10");
+  EXPECT_EQ(row(6).values(col("umsatz")).decimal_value().value(), "10.00");
+  EXPECT_EQ(ValueToString(row(4).values(col("oeffnet"))), "17:45:30.500000000");
+  EXPECT_TRUE(IsNull(row(3).values(col("ort"))));
+  EXPECT_TRUE(IsNull(row(4).values(col("aktiv"))));
+  EXPECT_EQ(row(4).values(col("name")).string_value(), "O'Reilly & Söhne");
+  EXPECT_EQ(row(6).values(col("name")).string_value(), "back\\slash");
+}
+
+TEST_P(ConformanceTest, TimestampWithZoneIsTheSameInstant) {
+  if (backend() != Backend::kPostgres) GTEST_SKIP() << "only PostgreSQL has TIMESTAMP WITH TIME ZONE";
+  auto r = ScanAll("zeitpunkt");
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  ASSERT_EQ(r.records.size(), 1u);
+  const v1::Value& v = r.records[0].values(1);
+  ASSERT_TRUE(v.has_timestamp_value()) << v.ShortDebugString();
+  // 2024-06-01 12:00:00.5+02 is 10:00:00.5 UTC.
+  int64_t utc = v.timestamp_value().seconds() -
+                int64_t{v.timestamp_value().utc_offset_minutes()} * 60;
+  EXPECT_EQ(utc, Ts(2024, 6, 1, 10, 0, 0).timestamp_value().seconds()) << v.ShortDebugString();
+  EXPECT_EQ(v.timestamp_value().nanos(), 500000000);
+}
+
+// ---- Filters, order, limit -------------------------------------------------------------------
+
+TEST_P(ConformanceTest, EveryOperatorMatchesTheInMemoryEvaluator) {
+  const std::vector<v1::Filter> filters = {
+      Cond("name", v1::OPERATOR_EQ, Str("Bäckerei Schmidt")),
+      Cond("ort", v1::OPERATOR_NE, Str("Berlin")),
+      Cond("umsatz", v1::OPERATOR_LT, Dec("100")),
+      Cond("umsatz", v1::OPERATOR_LE, Dec("99.99")),
+      Cond("umsatz", v1::OPERATOR_GT, Int(99)),
+      Cond("umsatz", v1::OPERATOR_GE, Dbl(1234.5)),
+      Cond("betrag", v1::OPERATOR_LT, Dec("0")),
+      Cond("betrag", v1::OPERATOR_EQ, Dec("12345678901234567890.0123456789")),
+      Cond("bewertung", v1::OPERATOR_EQ, Int(2)),
+      In("id", {Int(1), Int(3), Null()}),
+      In("ort", {Str("Köln"), Str("München")}),
+      Cond("name", v1::OPERATOR_PREFIX, Str("Café 100")),
+      Cond("name", v1::OPERATOR_PREFIX, Str("Café 100%")),
+      Cond("name", v1::OPERATOR_PREFIX, Str("café")),
+      Cond("name", v1::OPERATOR_LIKE, Str("%sicher")),
+      Cond("name", v1::OPERATOR_LIKE, Str("Café 100\\%%")),
+      Cond("name", v1::OPERATOR_LIKE, Str("Caf_ 1000%")),
+      Cond("name", v1::OPERATOR_LIKE, Str("b%")),
+      Cond("name", v1::OPERATOR_LIKE, Str("back\\\\slash")),
+      Cond("name", v1::OPERATOR_LIKE, Str("%!%")),
+      Cond("ort", v1::OPERATOR_IS_NULL),
+      Cond("ort", v1::OPERATOR_IS_NOT_NULL),
+      Cond("aktiv", v1::OPERATOR_EQ, Bool(true)),
+      Cond("aktiv", v1::OPERATOR_NE, Bool(true)),
+      Cond("gruendung", v1::OPERATOR_GE, DateV(2005, 1, 1)),
+      Cond("pruefung", v1::OPERATOR_LT, Ts(2023, 6, 1, 0, 0, 0)),
+      Cond("oeffnet", v1::OPERATOR_LT, TimeV(9, 0, 0)),
+      Cond("ort", v1::OPERATOR_EQ, Null()),
+      And({Cond("ort", v1::OPERATOR_EQ, Str("Berlin")), Cond("umsatz", v1::OPERATOR_GT, Int(1))}),
+      Or({Cond("ort", v1::OPERATOR_EQ, Str("Hamburg")), Cond("aktiv", v1::OPERATOR_IS_NULL)}),
+      Not(Cond("ort", v1::OPERATOR_EQ, Str("Berlin"))),
+      Not(Or({And({Cond("aktiv", v1::OPERATOR_EQ, Bool(true)), Cond("ort", v1::OPERATOR_NE, Str("Köln"))}),
+              Cond("umsatz", v1::OPERATOR_IS_NULL)})),
+  };
+  for (const v1::Filter& f : filters) {
+    EXPECT_EQ(Ids(f), IdsInMemory(f)) << f.ShortDebugString();
+  }
+  EXPECT_EQ(Ids(Cond("ort", v1::OPERATOR_NE, Str("Berlin"))), (std::vector<int64_t>{2, 5, 6}));
+  EXPECT_EQ(Ids(In("id", {Int(1), Int(3), Null()})), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(Ids(Cond("name", v1::OPERATOR_PREFIX, Str("Café 100"))), (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(Ids(Cond("name", v1::OPERATOR_PREFIX, Str("Café 100%_"))), (std::vector<int64_t>{3}));
+  EXPECT_EQ(Ids(Cond("name", v1::OPERATOR_LIKE, Str("Café 100\\%%"))), (std::vector<int64_t>{3}));
+  EXPECT_EQ(Ids(Cond("name", v1::OPERATOR_LIKE, Str("back\\\\slash"))), (std::vector<int64_t>{6}));
+  EXPECT_EQ(Ids(Cond("name", v1::OPERATOR_PREFIX, Str("café"))), (std::vector<int64_t>{}));
+  EXPECT_EQ(Ids(Cond("betrag", v1::OPERATOR_LT, Dec("0"))), (std::vector<int64_t>{2}));
+  EXPECT_EQ(Ids(Cond("ort", v1::OPERATOR_IS_NULL)), (std::vector<int64_t>{3}));
+  EXPECT_EQ(Ids(Cond("ort", v1::OPERATOR_EQ, Null())), (std::vector<int64_t>{}));
+}
+
+TEST_P(ConformanceTest, OrderPutsNullsFirstAscendingAndLastDescending) {
+  cv1::ScanRequest req;
+  req.set_entity("betrieb");
+  req.add_fields("id");
+  auto* key = req.add_order();
+  key->set_field("ort");
+  auto* tie = req.add_order();
+  tie->set_field("id");
+  auto asc = inst_->Scan(req);
+  ASSERT_TRUE(asc.ok()) << asc.error.message();
+  std::vector<int64_t> ids;
+  for (const auto& rec : asc.records) ids.push_back(rec.values(0).int_value());
+  EXPECT_EQ(ids, (std::vector<int64_t>{3, 1, 4, 2, 6, 5})) << "NULL, Berlin, Berlin, Hamburg, Köln, München";
+
+  key->set_descending(true);
+  auto desc = inst_->Scan(req);
+  ASSERT_TRUE(desc.ok()) << desc.error.message();
+  ids.clear();
+  for (const auto& rec : desc.records) ids.push_back(rec.values(0).int_value());
+  EXPECT_EQ(ids, (std::vector<int64_t>{5, 6, 2, 1, 4, 3}));
+}
+
+TEST_P(ConformanceTest, LimitAndBlockFetchAcrossBatches) {
+  Open(/*batch_size=*/100);
+  cv1::ScanRequest req;
+  req.set_entity("zahl");
+  req.add_order()->set_field("n");
+  req.set_limit(777);
+  auto r = inst_->Scan(req);
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  ASSERT_EQ(r.records.size(), 777u);
+  EXPECT_GE(r.batches.size(), 8u);
+  for (size_t i = 0; i < r.records.size(); ++i) {
+    ASSERT_EQ(r.records[i].values(0).int_value(), static_cast<int64_t>(i + 1));
+  }
+  req.set_limit(0);
+  auto all = inst_->Scan(req);
+  ASSERT_TRUE(all.ok()) << all.error.message();
+  EXPECT_EQ(all.records.size(), 2500u);
+  EXPECT_EQ(all.records.back().values(1).string_value(), "Zahl 2500");
+}
+
+// ---- Writes ----------------------------------------------------------------------------------
+
+TEST_P(ConformanceTest, InsertReturnsTheStoredRowWithExactValues) {
+  cv1::InsertRequest ins;
+  ins.set_entity("betrieb");
+  *ins.add_values() = FV("id", Int(7));
+  *ins.add_values() = FV("name", Str("Neu GmbH"));
+  *ins.add_values() = FV("betrag", Dec("98765432109876543210.9876543210"));
+  *ins.add_values() = FV("umsatz", Int(42));
+  *ins.add_values() = FV("gruendung", DateV(2024, 2, 29));
+  *ins.add_values() = FV("pruefung", Ts(2024, 3, 1, 23, 59, 58, 250000000));
+  *ins.add_values() = FV("oeffnet", TimeV(7, 15, 0));
+  *ins.add_values() = FV("aktiv", Bool(true));
+  *ins.add_values() = FV("bewertung", Dbl(0.1));
+  std::string blob(20000, '\0');
+  for (size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 7);
+  *ins.add_values() = FV("logo", Bytes(blob));
+  *ins.add_values() = FV("notiz", Str(std::string(10000, 'n') + "ß"));
+  *ins.add_values() = FV("kz", Str("XY"));
+  auto r = inst_->Insert(ins);
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  const auto& rec = r.response.record();
+  std::vector<std::string> fields(r.response.fields().begin(), r.response.fields().end());
+  auto col = [&](const std::string& f) { return FieldIndex(fields, f); };
+  EXPECT_EQ(rec.values(col("id")).int_value(), 7);
+  EXPECT_FALSE(rec.etag().empty());
+  EXPECT_EQ(rec.values(col("betrag")).decimal_value().value(), "98765432109876543210.9876543210");
+  EXPECT_EQ(rec.values(col("umsatz")).decimal_value().value(), "42.00");
+  EXPECT_EQ(ValueToString(rec.values(col("gruendung"))), "2024-02-29");
+  EXPECT_EQ(ValueToString(rec.values(col("pruefung"))), "2024-03-01T23:59:58.250000000");
+  EXPECT_EQ(ValueToString(rec.values(col("oeffnet"))), "07:15:00");
+  EXPECT_TRUE(rec.values(col("aktiv")).bool_value());
+  EXPECT_EQ(rec.values(col("bewertung")).double_value(), 0.1);
+  EXPECT_EQ(rec.values(col("logo")).bytes_value(), blob);
+  EXPECT_EQ(rec.values(col("notiz")).string_value(), std::string(10000, 'n') + "ß");
+
+  cv1::ScanRequest req;
+  req.set_entity("betrieb");
+  req.set_with_etag(true);
+  req.add_fields("name");
+  *req.mutable_filter() = Cond("id", v1::OPERATOR_EQ, Int(7));
+  auto s = inst_->Scan(req);
+  ASSERT_TRUE(s.ok()) << s.error.message();
+  ASSERT_EQ(s.records.size(), 1u);
+  EXPECT_EQ(s.records[0].etag(), rec.etag());
+}
+
+TEST_P(ConformanceTest, InsertReadsTheGeneratedKey) {
+  cv1::InsertRequest ins;
+  ins.set_entity("vorgang");
+  *ins.add_values() = FV("titel", Str("erster"));
+  auto a = inst_->Insert(ins);
+  ASSERT_TRUE(a.ok()) << a.error.message();
+  ins.clear_values();
+  *ins.add_values() = FV("titel", Str("zweiter"));
+  *ins.add_values() = FV("betrag", Dec("0.5"));
+  auto b = inst_->Insert(ins);
+  ASSERT_TRUE(b.ok()) << b.error.message();
+  int64_t first = a.response.record().values(0).int_value();
+  int64_t second = b.response.record().values(0).int_value();
+  EXPECT_GT(first, 0);
+  EXPECT_EQ(second, first + 1);
+  EXPECT_EQ(b.response.record().values(1).string_value(), "zweiter");
+  EXPECT_EQ(b.response.record().values(2).decimal_value().value(), "0.5000000000");
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM vorgang"), 2);
+}
+
+TEST_P(ConformanceTest, IdempotentInsertReplaysOnceAndRejectsAnotherPayload) {
+  cv1::InsertRequest ins;
+  ins.set_entity("vorgang");
+  ins.set_idempotency_key("antrag-2024-0001");
+  ins.set_request_hash("hash-a");
+  *ins.add_values() = FV("titel", Str("einmalig"));
+  auto first = inst_->Insert(ins);
+  ASSERT_TRUE(first.ok()) << first.error.message();
+  EXPECT_FALSE(first.response.replayed());
+  auto again = inst_->Insert(ins);
+  ASSERT_TRUE(again.ok()) << again.error.message();
+  EXPECT_TRUE(again.response.replayed());
+  EXPECT_EQ(again.response.record().SerializeAsString(), first.response.record().SerializeAsString());
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM vorgang"), 1);
+
+  ins.set_request_hash("hash-b");
+  auto other = inst_->Insert(ins);
+  EXPECT_EQ(other.code, 9) << other.error.message();  // FAILED_PRECONDITION
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM vorgang"), 1);
+
+  // The idempotency table survives a new instance (it was created by the first).
+  inst_.reset();
+  Open();
+  ins.set_request_hash("hash-a");
+  auto after = inst_->Insert(ins);
+  ASSERT_TRUE(after.ok()) << after.error.message();
+  EXPECT_TRUE(after.response.replayed());
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM vorgang"), 1);
+}
+
+TEST_P(ConformanceTest, UpdateAndDeleteCheckTheEtag) {
+  cv1::ScanRequest get;
+  get.set_entity("betrieb");
+  get.set_with_etag(true);
+  *get.mutable_filter() = Cond("id", v1::OPERATOR_EQ, Int(1));
+  auto before = inst_->Scan(get);
+  ASSERT_TRUE(before.ok() && before.records.size() == 1) << before.error.message();
+  std::string etag = before.records[0].etag();
+
+  cv1::UpdateRequest up;
+  up.set_entity("betrieb");
+  *up.add_key() = FV("id", Int(1));
+  *up.add_values() = FV("umsatz", Dec("2000.01"));
+  *up.add_values() = FV("ort", Null());
+  up.set_etag(etag);
+  auto u = inst_->Update(up);
+  ASSERT_TRUE(u.ok()) << u.error.message();
+  EXPECT_NE(u.response.record().etag(), etag);
+
+  auto stale = inst_->Update(up);
+  EXPECT_EQ(stale.code, 10) << stale.error.message();  // ABORTED
+  EXPECT_EQ(stale.error.reason(), "ETAG_MISMATCH");
+
+  auto after = inst_->Scan(get);
+  ASSERT_TRUE(after.ok() && after.records.size() == 1);
+  auto col = [&](const std::string& f) { return FieldIndex(after.fields, f); };
+  EXPECT_EQ(after.records[0].values(col("umsatz")).decimal_value().value(), "2000.01");
+  EXPECT_TRUE(IsNull(after.records[0].values(col("ort"))));
+  EXPECT_EQ(after.records[0].etag(), u.response.record().etag());
+
+  cv1::DeleteRequest del;
+  del.set_entity("betrieb");
+  *del.add_key() = FV("id", Int(1));
+  del.set_etag(etag);
+  auto d = inst_->Delete(del);
+  EXPECT_EQ(d.code, 10) << d.error.message();
+  del.set_etag(u.response.record().etag());
+  d = inst_->Delete(del);
+  ASSERT_TRUE(d.ok()) << d.error.message();
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM betrieb"), 5);
+  d = inst_->Delete(del);
+  EXPECT_EQ(d.code, 5) << d.error.message();  // NOT_FOUND
+}
+
+// ---- Errors ----------------------------------------------------------------------------------
+
+TEST_P(ConformanceTest, ErrorsHaveTheRightCodeAndChangeNothing) {
+  cv1::ScanRequest scan;
+  scan.set_entity("gibt_es_nicht");
+  EXPECT_EQ(inst_->Scan(scan).code, 5);
+
+  scan.set_entity("betrieb");
+  scan.add_fields("erfunden");
+  auto s = inst_->Scan(scan);
+  EXPECT_EQ(s.code, 3);
+  EXPECT_EQ(s.error.field(), "erfunden");
+
+  cv1::InsertRequest dup;
+  dup.set_entity("kennzahl");
+  *dup.add_values() = FV("jahr", Int(2023));
+  *dup.add_values() = FV("bezirk", Str("MITT"));
+  auto d = inst_->Insert(dup);
+  EXPECT_EQ(d.code, 6) << d.error.message();  // ALREADY_EXISTS
+  EXPECT_EQ(d.error.reason(), "DUPLICATE_KEY");
+
+  cv1::InsertRequest wrong;
+  wrong.set_entity("betrieb");
+  *wrong.add_values() = FV("id", Int(50));
+  *wrong.add_values() = FV("name", Int(1));
+  auto w = inst_->Insert(wrong);
+  EXPECT_EQ(w.code, 3);
+  EXPECT_EQ(w.error.field(), "name");
+
+  cv1::InsertRequest too_long;
+  too_long.set_entity("betrieb");
+  *too_long.add_values() = FV("id", Int(51));
+  *too_long.add_values() = FV("name", Str("x"));
+  *too_long.add_values() = FV("umsatz", Dec("12345678901.5"));  // DECIMAL(12,2) holds 10 digits before '.'
+  auto t = inst_->Insert(too_long);
+  if (backend() != Backend::kSqlite) {  // SQLite does not enforce declared precision
+    EXPECT_EQ(t.code, 3) << t.error.message();
+  }
+
+  cv1::InsertRequest view;
+  view.set_entity("aktive_betriebe");
+  *view.add_values() = FV("name", Str("x"));
+  EXPECT_EQ(inst_->Insert(view).code, 9);
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM betrieb"), backend() == Backend::kSqlite && t.ok() ? 7 : 6);
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM kennzahl"), 3);
+}
+
+std::string ParamName(const ::testing::TestParamInfo<Backend>& info) { return BackendName(info.param); }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kMariaDb), ParamName);
+
+}  // namespace
+}  // namespace fachadapter::testing
