@@ -138,7 +138,9 @@ std::vector<std::string> DefaultConnectorSearchPath() {
   }
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) out.push_back((exe.parent_path().parent_path() / "lib" / "fachadapter" / "connectors").string());
+  // The build tree mirrors the install tree, so this finds the plugins in both, whatever the
+  // library folder is called (lib, lib64, lib/x86_64-linux-gnu).
+  if (!ec) out.push_back((exe.parent_path().parent_path() / FACHADAPTER_PLUGIN_RELATIVE_DIR).string());
 #ifdef FACHADAPTER_PLUGIN_INSTALL_PATH
   out.push_back(FACHADAPTER_PLUGIN_INSTALL_PATH);
 #endif

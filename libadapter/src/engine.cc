@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 
@@ -521,16 +522,39 @@ struct Engine::Impl {
     FA_ASSIGN_OR_RETURN(auto cursor, e.source->Scan(req, options));
     int64_t delivered = 0;
     std::vector<v1::Value> last(sort_pos.size());
+    // Two arenas take turns: while one batch is mapped and sent, the next one is fetched on
+    // another thread, so the back end's fetch and the gRPC send overlap (at most two batches
+    // in memory). Point reads (Get) skip that: their one batch is all there is.
     google::protobuf::ArenaOptions arena_options;
     arena_options.start_block_size = 64 * 1024;
     arena_options.max_block_size = 1024 * 1024;
-    google::protobuf::Arena arena(arena_options);
-    while (true) {
-      arena.Reset();
-      auto* raw = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arena);
+    google::protobuf::Arena arenas[2] = {google::protobuf::Arena(arena_options),
+                                         google::protobuf::Arena(arena_options)};
+    struct Fetched {
+      Status status;
       bool end = false;
-      FA_RETURN_IF_ERROR(e.Translate(cursor->Next(raw, &end)));
-      if (end) return Status::OK();
+      cv1::ScanBatch* batch = nullptr;
+    };
+    auto fetch = [&cursor, &arenas](int slot) {
+      arenas[slot].Reset();
+      Fetched f;
+      f.batch = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arenas[slot]);
+      f.status = cursor->Next(f.batch, &f.end);
+      return f;
+    };
+    const bool pipelined = limit == 0 || limit > batch_size;
+    // Declared after the cursor and the arenas, so that leaving early first waits for a fetch
+    // still running before they go away.
+    std::future<Fetched> prefetch;
+    int slot = 0;
+    while (true) {
+      Fetched f = prefetch.valid() ? prefetch.get() : fetch(slot);
+      FA_RETURN_IF_ERROR(e.Translate(f.status));
+      if (f.end) return Status::OK();
+      if (pipelined) prefetch = std::async(std::launch::async, fetch, 1 - slot);
+      google::protobuf::Arena& arena = arenas[slot];
+      slot = 1 - slot;
+      cv1::ScanBatch* raw = f.batch;
       if (raw->fields_size() > 0 && raw->fields_size() != static_cast<int>(raw_fields.size())) {
         return Internal("connector returned other fields than requested");
       }
