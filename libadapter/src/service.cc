@@ -100,6 +100,8 @@ security::AuditRecord RecordOf(const Call& call, const char* op, const std::stri
   r.request_id = call.request_id;
   r.principal = call.caller.principal;
   r.auth = call.caller.method.empty() ? "none" : call.caller.method;
+  // A service forwarding a clerk's token: both are on record.
+  if (call.caller.method == "jwt") r.client_certificate = call.caller.certificate_principal;
   r.operation = op;
   r.entity = entity;
   r.rule = call.grant.rule;

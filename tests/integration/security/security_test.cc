@@ -357,6 +357,17 @@ TEST_F(SecurityTest, ClientCertificates) {
   EXPECT_NE(LastAudit().find("\"records\":20"), std::string::npos) << LastAudit();
   EXPECT_NE(LastAudit().find("\"personal_fields\":[]"), std::string::npos) << LastAudit();
 
+  // A token sent over a connection with a client certificate: the token names the caller,
+  // the certificate is on record too.
+  {
+    v1::GetResponse r;
+    ASSERT_TRUE(GetWith(Token(), "statistik", 1, &r).ok());
+    EXPECT_NE(LastAudit().find("\"principal\":\"anna.sachbearbeiterin\",\"auth\":\"jwt\","
+                               "\"client_certificate\":\"spiffe://kommune.test/statistik\""),
+              std::string::npos)
+        << LastAudit();
+  }
+
   // It may not get (not in its rule).
   v1::GetResponse resp;
   EXPECT_EQ(GetWith("", "statistik", 1, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
