@@ -725,6 +725,77 @@ entities:
   EXPECT_EQ(d.Stop(), 0);
 }
 
+// A caller may run only so many calls at once: an open Query stream that the client does not
+// read holds its slot (the server blocks on flow control), so a second call is refused.
+TEST(SecurityLimitsTest, ConcurrentCallsPerCallerAreLimited) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "big.db").c_str(), &db), SQLITE_OK);
+    Exec(db, "CREATE TABLE T (ID INTEGER PRIMARY KEY, TXT TEXT)");
+    Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+             "INSERT INTO T SELECT i, printf('%.2000c', 'x') FROM n");
+    sqlite3_close(db);
+  }
+  testing::SigningKey key(dir.path(), "k", "ES256");
+  WriteFile(dir / "jwks.json", "{\"keys\":[" + key.Jwk() + "]}");
+  WriteFile(dir / "fachadapter.yaml", R"(server:
+  listen: 127.0.0.1:0
+  shutdown_grace_seconds: 1
+connectors:
+  search_path: [)" + testing::PluginDir().string() + R"(]
+limits:
+  max_concurrent_calls_per_principal: 1
+security:
+  jwt: {jwks_file: jwks.json, issuer: i, audience: a}
+  policy:
+    - {principals: ["*"], entities: ["*"], operations: ["*"]}
+sources:
+  big: {connector: odbc, settings: {connection_string: "Driver=SQLite3;Database=)" + (dir / "big.db").string() + R"("}}
+entities:
+  Gross: {source: big, table: T}
+)");
+  Daemon d(dir / "fachadapter.yaml", dir / "daemon.log");
+  ASSERT_TRUE(d.up()) << d.log();
+  auto bearer = [&](grpc::ClientContext* ctx, const std::string& sub) {
+    ctx->AddMetadata("authorization", "Bearer " + key.Sign(R"({"iss":"i","aud":"a","sub":")" + sub + R"(","exp":)" +
+                                                           std::to_string(testing::EpochSeconds(std::chrono::seconds(300))) + "}"));
+  };
+  auto stub = d.Stub();
+  grpc::ClientContext held;
+  bearer(&held, "langsam");
+  v1::QueryRequest req;
+  req.set_entity("Gross");
+  req.set_batch_size(10);
+  auto reader = stub->Query(&held, req);
+  v1::QueryResponse first;
+  ASSERT_TRUE(reader->Read(&first));  // the stream is running; 8 MB stay unread
+
+  grpc::ClientContext second;
+  bearer(&second, "langsam");
+  v1::ListEntitiesResponse list;
+  grpc::Status s = stub->ListEntities(&second, v1::ListEntitiesRequest(), &list);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(Reason(second), "TOO_MANY_CALLS");
+  // Another caller is not affected.
+  grpc::ClientContext other;
+  bearer(&other, "andere");
+  EXPECT_TRUE(stub->ListEntities(&other, v1::ListEntitiesRequest(), &list).ok());
+
+  held.TryCancel();
+  reader->Finish();
+  // The slot comes back once the stream has ended (bounded wait).
+  bool admitted = false;
+  for (int i = 0; i < 100 && !admitted; ++i) {
+    grpc::ClientContext again;
+    bearer(&again, "langsam");
+    admitted = stub->ListEntities(&again, v1::ListEntitiesRequest(), &list).ok();
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(admitted);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
 // SIGHUP reloads the policy; a broken one is reported and the last good one stays.
 TEST(SecurityReloadTest, SighupReloadsThePolicyAndKeepsTheLastGoodOne) {
   TempDir dir;
