@@ -8,7 +8,11 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "fachadapter/security/guard.h"
 #include "fachadapter/server.h"
@@ -31,6 +35,10 @@ struct Call {
   milliseconds retry_after{0};
   bool audited = false;
   bool limited = false;  // refused by the limiter: not audited, so a flood cannot fill the disk
+  std::function<void()> forget;  // ends the deadline watch
+  ~Call() {
+    if (forget) forget();
+  }
 };
 
 std::string RequestId(const grpc::ServerContext& ctx) {
@@ -204,8 +212,80 @@ void AddErrorTrailers(const Status& s, grpc::ServerContext* ctx) {
   if (!s.field().empty()) ctx->AddTrailingMetadata("fachadapter-field", s.field());
 }
 
+// Calls without a client deadline get the cap as their deadline. The engine checks it between
+// batches, but a call blocked in ServerWriter::Write by a client that stopped reading would
+// never get there, so this thread cancels such calls through gRPC when the cap has passed.
+class AdapterService::DeadlineReaper {
+ public:
+  DeadlineReaper() : thread_([this] { Loop(); }) {}
+  ~DeadlineReaper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Watches `ctx` until Forget(id); returns the id.
+  uint64_t Watch(grpc::ServerContext* ctx, std::chrono::system_clock::time_point deadline) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t id = ++next_id_;
+    calls_.emplace(std::make_pair(deadline, id), ctx);
+    ids_[id] = deadline;
+    cv_.notify_all();
+    return id;
+  }
+  void Forget(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = ids_.find(id);
+    if (it == ids_.end()) return;
+    calls_.erase(std::make_pair(it->second, id));
+    ids_.erase(it);
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (calls_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = calls_.begin();
+      if (std::chrono::system_clock::now() < first->first.first) {
+        cv_.wait_until(lock, first->first.first);
+        continue;
+      }
+      // Still registered, so the call is still running: cancel it (safe from any thread).
+      first->second->TryCancel();
+      ids_.erase(first->first.second);
+      calls_.erase(first);
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  uint64_t next_id_ = 0;
+  std::map<std::pair<std::chrono::system_clock::time_point, uint64_t>, grpc::ServerContext*> calls_;
+  std::map<uint64_t, std::chrono::system_clock::time_point> ids_;
+  std::thread thread_;
+};
+
 AdapterService::AdapterService(const Engine* engine, const security::Guard* guard)
-    : engine_(engine), guard_(guard) {}
+    : engine_(engine), guard_(guard), reaper_(guard ? std::make_unique<DeadlineReaper>() : nullptr) {}
+
+AdapterService::~AdapterService() = default;
+
+std::function<void()> AdapterService::WatchDeadline(grpc::ServerContext* ctx,
+                                                    std::chrono::system_clock::time_point deadline) {
+  if (!reaper_ || ctx->deadline() != std::chrono::system_clock::time_point::max() ||
+      deadline == std::chrono::system_clock::time_point::max()) {
+    return {};
+  }
+  const uint64_t id = reaper_->Watch(ctx, deadline);
+  return [r = reaper_.get(), id] { r->Forget(id); };
+}
 
 namespace {
 
@@ -250,6 +330,7 @@ grpc::Status AdapterService::DescribeEntity(grpc::ServerContext* ctx, const v1::
 grpc::Status AdapterService::Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) {
   Call call;
   Status s = Begin(ctx, guard_, "get", req->entity(), &call);
+  call.forget = WatchDeadline(ctx, call.options.deadline);
   if (s.ok()) s = engine_->Get(*req, resp, call.options);
   if (call.audited && !call.limited) {
     auto rec = RecordOf(call, "get", req->entity(), s);
@@ -265,6 +346,7 @@ grpc::Status AdapterService::Query(grpc::ServerContext* ctx, const v1::QueryRequ
                                    grpc::ServerWriter<v1::QueryResponse>* writer) {
   Call call;
   Status s = Begin(ctx, guard_, "query", req->entity(), &call);
+  call.forget = WatchDeadline(ctx, call.options.deadline);
   // "Before the answer leaves" for a stream: a start record (who, filter, which personal
   // fields) is durable before the first message is written; an end record follows with the
   // count and the outcome. If the start record cannot be written, nothing is sent.
@@ -319,6 +401,7 @@ grpc::Status AdapterService::Create(grpc::ServerContext* ctx, const v1::CreateRe
                                     v1::CreateResponse* resp) {
   Call call;
   Status s = Begin(ctx, guard_, "create", req->entity(), &call);
+  call.forget = WatchDeadline(ctx, call.options.deadline);
   bool intent = false;
   if (s.ok()) s = WriteIntent(guard_, call, "create", req->entity(), "", req->values(), &intent);
   if (s.ok()) s = engine_->Create(*req, resp, call.options);
@@ -350,6 +433,7 @@ grpc::Status AdapterService::Update(grpc::ServerContext* ctx, const v1::UpdateRe
                                     v1::UpdateResponse* resp) {
   Call call;
   Status s = Begin(ctx, guard_, "update", req->entity(), &call);
+  call.forget = WatchDeadline(ctx, call.options.deadline);
   bool intent = false;
   if (s.ok()) s = WriteIntent(guard_, call, "update", req->entity(), KeysJson(req->key().values()), req->values(), &intent);
   if (s.ok()) s = engine_->Update(*req, resp, call.options);
@@ -368,6 +452,7 @@ grpc::Status AdapterService::Delete(grpc::ServerContext* ctx, const v1::DeleteRe
                                     v1::DeleteResponse* resp) {
   Call call;
   Status s = Begin(ctx, guard_, "delete", req->entity(), &call);
+  call.forget = WatchDeadline(ctx, call.options.deadline);
   bool intent = false;
   if (s.ok()) {
     s = WriteIntent(guard_, call, "delete", req->entity(), KeysJson(req->key().values()),

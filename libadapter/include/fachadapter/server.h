@@ -4,6 +4,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@ class FACHADAPTER_API AdapterService final : public v1::Adapter::Service {
   /// Serves `engine`. With a `guard` every call is identified, authorized, limited and, on
   /// entities with personal data, audited (docs/security.md); without one it serves anyone.
   explicit AdapterService(const Engine* engine, const security::Guard* guard = nullptr);
+  ~AdapterService() override;
 
   /// See adapter.proto.
   grpc::Status ListEntities(grpc::ServerContext* ctx, const v1::ListEntitiesRequest* req,
@@ -56,8 +59,12 @@ class FACHADAPTER_API AdapterService final : public v1::Adapter::Service {
                       v1::DeleteResponse* resp) override;
 
  private:
+  class DeadlineReaper;
+  // Watches a call that got the deadline cap; the result ends the watch (empty if none).
+  std::function<void()> WatchDeadline(grpc::ServerContext* ctx, std::chrono::system_clock::time_point deadline);
   const Engine* engine_;
   const security::Guard* guard_;
+  std::unique_ptr<DeadlineReaper> reaper_;  // cancels calls that outlive the deadline cap
 };
 
 /// A running Fachadapter server: engine, gRPC listeners, health and reflection.

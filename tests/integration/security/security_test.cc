@@ -796,6 +796,66 @@ entities:
   EXPECT_EQ(d.Stop(), 0);
 }
 
+// A call without a deadline gets the cap; a stream whose client stopped reading is cancelled
+// by the server when it passes, which frees the caller's slot.
+TEST(SecurityLimitsTest, DeadlineCapEndsStalledStreams) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "big.db").c_str(), &db), SQLITE_OK);
+    Exec(db, "CREATE TABLE T (ID INTEGER PRIMARY KEY, TXT TEXT)");
+    Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+             "INSERT INTO T SELECT i, printf('%.2000c', 'x') FROM n");
+    sqlite3_close(db);
+  }
+  testing::SigningKey key(dir.path(), "k", "ES256");
+  WriteFile(dir / "jwks.json", "{\"keys\":[" + key.Jwk() + "]}");
+  WriteFile(dir / "fachadapter.yaml", R"(server:
+  listen: 127.0.0.1:0
+  shutdown_grace_seconds: 1
+connectors:
+  search_path: [)" + testing::PluginDir().string() + R"(]
+limits:
+  max_concurrent_calls_per_principal: 1
+  default_deadline_seconds: 1
+security:
+  jwt: {jwks_file: jwks.json, issuer: i, audience: a}
+  policy:
+    - {principals: ["*"], entities: ["*"], operations: ["*"]}
+sources:
+  big: {connector: odbc, settings: {connection_string: "Driver=SQLite3;Database=)" + (dir / "big.db").string() + R"("}}
+entities:
+  Gross: {source: big, table: T}
+)");
+  Daemon d(dir / "fachadapter.yaml", dir / "daemon.log");
+  ASSERT_TRUE(d.up()) << d.log();
+  const std::string token = key.Sign(R"({"iss":"i","aud":"a","sub":"langsam","exp":)" +
+                                     std::to_string(testing::EpochSeconds(std::chrono::seconds(300))) + "}");
+  auto stub = d.Stub();
+  grpc::ClientContext held;  // no deadline
+  held.AddMetadata("authorization", "Bearer " + token);
+  v1::QueryRequest req;
+  req.set_entity("Gross");
+  req.set_batch_size(10);
+  auto reader = stub->Query(&held, req);
+  v1::QueryResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  // Without the cap the stalled stream would hold the only slot forever.
+  bool admitted = false;
+  for (int i = 0; i < 100 && !admitted; ++i) {
+    grpc::ClientContext again;
+    again.AddMetadata("authorization", "Bearer " + token);
+    v1::ListEntitiesResponse list;
+    admitted = stub->ListEntities(&again, v1::ListEntitiesRequest(), &list).ok();
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(admitted);
+  while (reader->Read(&first)) {
+  }
+  EXPECT_FALSE(reader->Finish().ok());
+  EXPECT_EQ(d.Stop(), 0);
+}
+
 // SIGHUP reloads the policy; a broken one is reported and the last good one stays.
 TEST(SecurityReloadTest, SighupReloadsThePolicyAndKeepsTheLastGoodOne) {
   TempDir dir;
