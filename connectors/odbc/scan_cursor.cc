@@ -170,6 +170,8 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   }
 
   FA_ASSIGN_OR_RETURN(StmtHandle stmt, conn->NewStatement());
+  // Forward-only is ODBC's default; said explicitly because drivers stream only such cursors.
+  SQLSetStmtAttr(stmt.get(), SQL_ATTR_CURSOR_TYPE, reinterpret_cast<SQLPOINTER>(SQL_CURSOR_FORWARD_ONLY), 0);
   if (request.limit() > 0) {
     // A hint: the driver may pass it to the DBMS. The cursor stops at the limit either way.
     SQLSetStmtAttr(stmt.get(), SQL_ATTR_MAX_ROWS,

@@ -222,6 +222,41 @@ class Instance {
     return r;
   }
 
+  /// Streams a scan batch by batch into `on_batch` without keeping the records (for tests of
+  /// memory use); returns the number of records, or the first error in `error`.
+  template <typename OnBatch>
+  int32_t ScanEach(const cv1::ScanRequest& request, OnBatch on_batch, cv1::Error* error,
+                   size_t max_batches = 1000000) {
+    std::string bytes = request.SerializeAsString();
+    FaScanCursor* cursor = nullptr;
+    FaBuffer err{};
+    int32_t code = plugin_.table().scan_open(instance_, nullptr, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                             bytes.size(), &cursor, &err);
+    if (code != 0) {
+      error->ParseFromString(TakeBuffer(&err));
+      return code;
+    }
+    for (size_t i = 0; i < max_batches; ++i) {
+      FaBuffer batch{};
+      int32_t end = 0;
+      code = plugin_.table().scan_next(cursor, nullptr, &batch, &end);
+      std::string payload = TakeBuffer(&batch);
+      if (code != 0) {
+        error->ParseFromString(payload);
+        break;
+      }
+      if (end) break;
+      cv1::ScanBatch b;
+      if (!b.ParseFromString(payload)) {
+        code = -2;
+        break;
+      }
+      on_batch(b);
+    }
+    plugin_.table().scan_close(cursor);
+    return code;
+  }
+
   /// A scan cursor left open (holding whatever the connector keeps for it) until destroyed.
   class OpenCursor {
    public:
