@@ -1,0 +1,136 @@
+#include "csv.h"
+
+#include <cstring>
+
+namespace fachadapter::flatfile {
+
+CsvReader::CsvReader(std::string_view data, const CsvDialect& d) : data_(data), d_(d) {
+  if (data_.size() >= 3 && std::memcmp(data_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
+}
+
+CsvReader::Step CsvReader::Next(CsvRow* row) {
+  row->fields.clear();
+  row->field_offsets.clear();
+  if (pos_ >= data_.size()) return Step::kEnd;
+  const char* base = data_.data();
+  const size_t size = data_.size();
+  row->start = pos_;
+  row->number = ++number_;
+  row->line = ++line_;
+  const char delim = d_.delimiter, quote = d_.quote;
+  // Fast path: the line has no quote character.
+  const char* p = base + pos_;
+  const void* nl = std::memchr(p, '\n', size - pos_);
+  size_t line_len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - p) : size - pos_;
+  if (quote == 0 || std::memchr(p, quote, line_len) == nullptr) {
+    size_t body = line_len;
+    if (body > 0 && p[body - 1] == '\r') --body;
+    size_t i = 0;
+    while (true) {
+      const void* d = std::memchr(p + i, delim, body - i);
+      size_t e = d ? static_cast<size_t>(static_cast<const char*>(d) - p) : body;
+      row->fields.emplace_back(p + i, e - i);
+      row->field_offsets.push_back(static_cast<uint32_t>(i));
+      if (!d) break;
+      i = e + 1;
+    }
+    pos_ += nl ? line_len + 1 : line_len;
+    row->end = pos_;
+    return Step::kRow;
+  }
+  // Slow path: quoted fields, possibly spanning lines. Unescaped text goes to scratch_, which
+  // is reserved to the rest of the buffer's worst case for this row so views stay valid.
+  scratch_.clear();
+  size_t i = pos_;
+  struct Span {
+    bool scratch;
+    size_t off, len;
+  };
+  std::vector<Span> spans;
+  size_t guess = line_len * 2 + 64;
+  scratch_.reserve(guess);
+  while (true) {
+    size_t field_start = i;
+    row->field_offsets.push_back(static_cast<uint32_t>(i - pos_));
+    if (i < size && base[i] == quote) {
+      size_t s_off = scratch_.size();
+      ++i;
+      while (true) {
+        if (i >= size) {
+          error_ = "unterminated quoted field";
+          error_offset_ = field_start;
+          return Step::kError;
+        }
+        char c = base[i];
+        if (c == quote) {
+          if (i + 1 < size && base[i + 1] == quote) {
+            scratch_.push_back(quote);
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        if (c == '\n') ++line_;
+        scratch_.push_back(c);
+        ++i;
+      }
+      spans.push_back({true, s_off, scratch_.size() - s_off});
+      if (i < size && base[i] != delim && base[i] != '\n' &&
+          !(base[i] == '\r' && (i + 1 == size || base[i + 1] == '\n'))) {
+        error_ = std::string("unexpected character '") + base[i] + "' after a closing quote";
+        error_offset_ = i;
+        return Step::kError;
+      }
+    } else {
+      size_t s = i;
+      while (i < size && base[i] != delim && base[i] != '\n') ++i;
+      size_t e = i;
+      if (e > s && base[e - 1] == '\r' && (e == size || base[e] == '\n')) --e;
+      spans.push_back({false, s, e - s});
+      if (i < size && base[i] == '\r') ++i;
+    }
+    if (i < size && base[i] == '\r') ++i;
+    if (i >= size) break;
+    if (base[i] == delim) {
+      ++i;
+      continue;
+    }
+    if (base[i] == '\n') {
+      ++i;
+      break;
+    }
+  }
+  for (const Span& s : spans) {
+    row->fields.emplace_back(s.scratch ? scratch_.data() + s.off : base + s.off, s.len);
+  }
+  pos_ = i;
+  row->end = pos_;
+  return Step::kRow;
+}
+
+void AppendCsvField(std::string_view v, const CsvDialect& d, std::string* out) {
+  bool need = d.quote != 0 &&
+              (v.find(d.delimiter) != std::string_view::npos ||
+               v.find(d.quote) != std::string_view::npos ||
+               v.find('\n') != std::string_view::npos || v.find('\r') != std::string_view::npos ||
+               (!v.empty() && (v.front() == ' ' || v.back() == ' ')));
+  if (!need) {
+    out->append(v.data(), v.size());
+    return;
+  }
+  out->push_back(d.quote);
+  for (char c : v) {
+    if (c == d.quote) out->push_back(c);
+    out->push_back(c);
+  }
+  out->push_back(d.quote);
+}
+
+std::string DetectLineEnding(std::string_view data) {
+  size_t nl = data.find('\n');
+  if (nl != std::string_view::npos && nl > 0 && data[nl - 1] == '\r') return "\r\n";
+  return "\n";
+}
+
+}  // namespace fachadapter::flatfile
