@@ -1,0 +1,588 @@
+// The XÖV connector through the plugin boundary: what the daemon sees.
+#include <dlfcn.h>
+
+#include <filesystem>
+#include <string>
+
+#include "fachadapter/connector/abi.h"
+#include "fachadapter/connector/v1/connector.pb.h"
+#include "test_util.h"
+
+namespace fachadapter {
+namespace {
+
+namespace cv1 = connector::v1;
+namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::SharedDataDir;
+using testing::SourceDir;
+using testing::TempDir;
+using testing::WriteFile;
+
+struct Plugin {
+  void* handle = nullptr;
+  FaConnectorV1 t{};
+  Plugin() {
+    std::string path = (testing::PluginDir() / "fachadapter_connector_xoev.so").string();
+    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    EXPECT_NE(handle, nullptr) << dlerror();
+    auto init = reinterpret_cast<FaConnectorInitFn>(dlsym(handle, FACHADAPTER_CONNECTOR_ENTRY));
+    EXPECT_NE(init, nullptr);
+    EXPECT_EQ(init(FACHADAPTER_CONNECTOR_ABI_VERSION, &t, sizeof t), FA_OK);
+    EXPECT_STREQ(t.name, "xoev");
+  }
+  ~Plugin() {
+    if (handle) dlclose(handle);
+  }
+};
+
+Plugin& P() {
+  static Plugin p;
+  return p;
+}
+
+std::string Take(FaBuffer* b) {
+  std::string s(reinterpret_cast<char*>(b->data), b->size);
+  if (b->release) b->release(b);
+  return s;
+}
+
+cv1::Error ErrorOf(const std::string& bytes) {
+  cv1::Error e;
+  e.ParseFromString(bytes);
+  return e;
+}
+
+google::protobuf::Value Str(const std::string& s) {
+  google::protobuf::Value v;
+  v.set_string_value(s);
+  return v;
+}
+
+google::protobuf::Value List(std::initializer_list<std::string> items) {
+  google::protobuf::Value v;
+  for (const auto& i : items) *v.mutable_list_value()->add_values() = Str(i);
+  return v;
+}
+
+// An exchange with inbound/ and outbound/ folders and the two real schema sets.
+class XoevPluginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (SharedDataDir().empty()) GTEST_SKIP() << "real-world test data not found";
+    in_ = dir_.path() / "in";
+    out_ = dir_.path() / "out";
+    fs::create_directories(in_);
+    fs::create_directories(out_);
+    fs::path data = SharedDataDir() / "xoev";
+    for (const char* set : {"xbeteiligung-1.2", "xdomea-3.0.0"}) {
+      for (const auto& f : fs::directory_iterator(data / set / "samples")) {
+        fs::copy_file(f.path(), in_ / f.path().filename());
+      }
+    }
+    auto& f = *settings_.mutable_fields();
+    f["inbound_dir"] = Str("in");
+    f["outbound_dir"] = Str("out");
+    auto* sets = f["schema_sets"].mutable_list_value();
+    auto add_set = [&](const std::string& name, const std::string& entry, const std::string& root,
+                       const std::string& catalog) {
+      auto* s = sets->add_values()->mutable_struct_value()->mutable_fields();
+      (*s)["name"] = Str(name);
+      (*s)["entry"] = Str(entry);
+      (*s)["roots"] = List({root});
+      (*s)["catalogs"] = List({catalog});
+    };
+    add_set("xbeteiligung-1.2", (data / "xbeteiligung-1.2/xsd/xbeteiligung.xsd").string(),
+            (data / "xbeteiligung-1.2/xsd").string(),
+            (SourceDir() / "connectors/xoev/catalogs/xbeteiligung-1.2.xml").string());
+    add_set("xdomea-3.0.0", (data / "xdomea-3.0.0/xsd/xdomea_3.0.0/xdomea.xsd").string(),
+            (data / "xdomea-3.0.0/xsd").string(),
+            (SourceDir() / "connectors/xoev/catalogs/xdomea-3.0.0.xml").string());
+    auto* ns = f["namespaces"].mutable_struct_value()->mutable_fields();
+    (*ns)["xbet"] = Str("https://www.xleitstelle.de/xbeteiligung/12");
+    (*ns)["xdomea"] = Str("urn:xoev-de:xdomea:schema:3.0.0");
+    auto* maps = f["mappings"].mutable_list_value();
+    auto* m1 = maps->add_values()->mutable_struct_value()->mutable_fields();
+    (*m1)["schema_set"] = Str("xbeteiligung-1.2");
+    auto* f1 = (*m1)["fields"].mutable_struct_value()->mutable_fields();
+    (*f1)["planname"] = Str("//xbet:beteiligung/xbet:planname");
+    auto* vorgang = (*f1)["vorgang_id"].mutable_struct_value()->mutable_fields();
+    (*vorgang)["xpath"] = Str("string(/*/xbet:nachrichteninhalt/xbet:vorgangsID)");
+    (*vorgang)["type"] = Str("string");
+    auto* m2 = maps->add_values()->mutable_struct_value()->mutable_fields();
+    (*m2)["message_types"] = List({"0503"});
+    auto* f2 = (*m2)["fields"].mutable_struct_value()->mutable_fields();
+    auto* beginn = (*f2)["laufzeit_beginn"].mutable_struct_value()->mutable_fields();
+    (*beginn)["xpath"] = Str("(//xdomea:Laufzeit/xdomea:Beginn)[1]");
+    (*beginn)["type"] = Str("date");
+  }
+  void TearDown() override {
+    if (inst_) P().t.close(inst_);
+  }
+
+  int32_t Open(std::string* error = nullptr) {
+    cv1::OpenRequest req;
+    req.set_source_name("xoev_test");
+    *req.mutable_settings() = settings_;
+    req.set_config_file((dir_.path() / "fachadapter.yaml").string());
+    std::string bytes = req.SerializeAsString();
+    FaBuffer err{};
+    int32_t rc = P().t.open(nullptr, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &inst_, &err);
+    if (rc != FA_OK && error) *error = ErrorOf(Take(&err)).message();
+    return rc;
+  }
+
+  // Runs a scan and returns the rows as (field name -> value) maps.
+  std::vector<std::map<std::string, v1::Value>> Scan(const cv1::ScanRequest& req, cv1::Error* error = nullptr) {
+    std::string bytes = req.SerializeAsString();
+    FaScanCursor* cur = nullptr;
+    FaBuffer err{};
+    std::vector<std::map<std::string, v1::Value>> rows;
+    int32_t rc = P().t.scan_open(inst_, nullptr, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &cur, &err);
+    if (rc != FA_OK) {
+      cv1::Error e = ErrorOf(Take(&err));
+      if (error) {
+        *error = e;
+      } else {
+        ADD_FAILURE() << e.message();
+      }
+      return rows;
+    }
+    std::vector<std::string> names;
+    for (;;) {
+      FaBuffer batch{};
+      int32_t end = 0;
+      rc = P().t.scan_next(cur, nullptr, &batch, &end);
+      EXPECT_EQ(rc, FA_OK);
+      if (rc != FA_OK || end) break;
+      cv1::ScanBatch b;
+      b.ParseFromString(Take(&batch));
+      if (b.fields_size() > 0) names.assign(b.fields().begin(), b.fields().end());
+      for (const auto& r : b.batch().records()) {
+        std::map<std::string, v1::Value> row;
+        for (int i = 0; i < r.values_size(); ++i) row[names[i]] = r.values(i);
+        rows.push_back(std::move(row));
+      }
+    }
+    P().t.scan_close(cur);
+    return rows;
+  }
+
+  std::vector<std::map<std::string, v1::Value>> ScanAll(const std::string& entity) {
+    cv1::ScanRequest req;
+    req.set_entity(entity);
+    return Scan(req);
+  }
+
+  int32_t Insert(const std::string& document, cv1::InsertResponse* resp, cv1::Error* error,
+                 const std::string& idempotency_key = "", const std::string& uuid = "") {
+    cv1::InsertRequest req;
+    req.set_entity("outbound");
+    auto* fv = req.add_values();
+    fv->set_field("document");
+    fv->mutable_value()->set_bytes_value(document);
+    if (!uuid.empty()) {
+      auto* u = req.add_values();
+      u->set_field("message_uuid");
+      u->mutable_value()->set_string_value(uuid);
+    }
+    req.set_idempotency_key(idempotency_key);
+    std::string bytes = req.SerializeAsString();
+    FaBuffer out{};
+    int32_t rc = P().t.call(inst_, nullptr, FA_METHOD_INSERT, reinterpret_cast<const uint8_t*>(bytes.data()),
+                            bytes.size(), &out);
+    std::string resp_bytes = Take(&out);
+    if (rc == FA_OK) {
+      resp->ParseFromString(resp_bytes);
+    } else {
+      *error = ErrorOf(resp_bytes);
+    }
+    return rc;
+  }
+
+  size_t OutboundFiles() {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(out_)) n += e.path().filename().string()[0] != '.';
+    return n;
+  }
+
+  std::string Sample0401() {
+    return ReadFile(SharedDataDir() / "xoev/xbeteiligung-1.2/samples/xbeteiligung-test-kommunal.Initiieren.0401.xml");
+  }
+
+  TempDir dir_;
+  fs::path in_, out_;
+  google::protobuf::Struct settings_;
+  FaConnectorInstance* inst_ = nullptr;
+};
+
+TEST_F(XoevPluginTest, DescribesBothEntities) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::DescribeRequest req;
+  std::string bytes = req.SerializeAsString();
+  FaBuffer out{};
+  ASSERT_EQ(P().t.call(inst_, nullptr, FA_METHOD_DESCRIBE, reinterpret_cast<const uint8_t*>(bytes.data()),
+                       bytes.size(), &out), FA_OK);
+  cv1::DescribeResponse resp;
+  resp.ParseFromString(Take(&out));
+  ASSERT_EQ(resp.entities_size(), 2);
+  EXPECT_EQ(resp.entities(0).name(), "inbound");
+  EXPECT_TRUE(resp.entities(0).writable());  // Delete acknowledges
+  EXPECT_EQ(resp.entities(1).name(), "outbound");
+  EXPECT_TRUE(resp.entities(1).writable());
+  EXPECT_EQ(resp.entities(0).primary_key(0), "file_name");
+  bool has_planname = false;
+  for (const auto& f : resp.entities(0).fields()) {
+    if (f.name() == "laufzeit_beginn") {
+      EXPECT_EQ(f.type(), v1::FIELD_TYPE_DATE);
+    }
+    has_planname = has_planname || f.name() == "planname";
+  }
+  EXPECT_TRUE(has_planname);
+}
+
+TEST_F(XoevPluginTest, InboundServesEverySampleWithHeaderAndStatus) {
+  ASSERT_EQ(Open(), FA_OK);
+  auto rows = ScanAll("inbound");
+  ASSERT_EQ(rows.size(), 5u);
+  std::map<std::string, std::map<std::string, v1::Value>> by_name;
+  for (auto& r : rows) by_name[r["file_name"].string_value()] = r;
+  auto& x401 = by_name["xbeteiligung-test-kommunal.Initiieren.0401.xml"];
+  EXPECT_EQ(x401["validation_status"].string_value(), "valid") << x401["validation_errors"].string_value();
+  EXPECT_EQ(x401["state"].string_value(), "valid");
+  EXPECT_EQ(x401["schema_set"].string_value(), "xbeteiligung-1.2");
+  EXPECT_EQ(x401["message_uuid"].string_value(), "60f6667b-fa45-4bd7-b717-f4d6c65e5edb");
+  EXPECT_EQ(x401["message_type_code"].string_value(), "0401");
+  EXPECT_EQ(x401["message_type_list_uri"].string_value(), "urn:xoev-de:xleitstelle:codeliste:xbeteiligung-nachrichten");
+  EXPECT_EQ(x401["message_type_list_version"].string_value(), "1.2");
+  EXPECT_EQ(x401["created_at"].timestamp_value().seconds(), 1740069679);
+  EXPECT_EQ(x401["author_directory_service"].string_value(), "DVDV");
+  EXPECT_EQ(x401["author_id"].string_value(), "xyz:0001");
+  EXPECT_EQ(x401["reader_name"].string_value(), "behoerde2");
+  EXPECT_EQ(x401["standard"].string_value(), "XBeteiligung");
+  EXPECT_EQ(x401["version"].string_value(), "1.2");
+  EXPECT_EQ(x401["root_element"].string_value(), "kommunal.Initiieren.0401");
+  EXPECT_EQ(x401["planname"].string_value(), "TestAdrian33");
+  EXPECT_EQ(x401["vorgang_id"].string_value(), "ID_3d4d41e8-0088-451e-bf88-2aaeb3eb45c9");
+  EXPECT_EQ(x401["document"].bytes_value(), Sample0401());
+  auto& x503 = by_name["9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.xml"];
+  EXPECT_EQ(x503["validation_status"].string_value(), "valid") << x503["validation_errors"].string_value();
+  EXPECT_EQ(x503["header_style"].string_value(), "kopf");
+  EXPECT_EQ(x503["process_id"].string_value(), "9fde4e7a-b41b-11ec-9225-005056871b7c");
+  EXPECT_EQ(x503["laufzeit_beginn"].date_value().year(), 2010);
+  EXPECT_TRUE(x503["planname"].has_null_value());
+  auto& x4 = by_name["xdomea-4.0.0_no-xsd-here_0503.xml"];
+  EXPECT_EQ(x4["validation_status"].string_value(), "unknown_schema");
+  EXPECT_EQ(x4["state"].string_value(), "received");
+  EXPECT_EQ(x4["message_uuid"].string_value(), "95b80307-d19c-11ef-a43a-005056871b7c");
+  EXPECT_EQ(x4["version"].string_value(), "4.0.0");
+  EXPECT_TRUE(x4["laufzeit_beginn"].has_null_value()) << "xdomea 4 namespace differs";
+}
+
+TEST_F(XoevPluginTest, FilterProjectionOrderLimit) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::ScanRequest req;
+  req.set_entity("inbound");
+  auto* c = req.mutable_filter()->mutable_field();
+  c->set_field("validation_status");
+  c->set_op(v1::OPERATOR_EQ);
+  c->mutable_value()->set_string_value("valid");
+  req.add_fields("file_name");
+  req.add_fields("created_at");
+  auto* o = req.add_order();
+  o->set_field("created_at");
+  o->set_descending(true);
+  req.set_limit(3);
+  auto rows = Scan(req);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].size(), 2u);
+  EXPECT_EQ(rows[0]["file_name"].string_value(), "xbeteiligung-test-kommunal.Initiieren.0401.xml");
+  EXPECT_EQ(rows[1]["file_name"].string_value(), "example402FromCockpit.xml");
+
+  cv1::ScanRequest by_plan;
+  by_plan.set_entity("inbound");
+  auto* pc = by_plan.mutable_filter()->mutable_field();
+  pc->set_field("planname");
+  pc->set_op(v1::OPERATOR_LIKE);
+  pc->mutable_value()->set_string_value("TestAdrian%");
+  by_plan.add_fields("message_uuid");
+  rows = Scan(by_plan);
+  ASSERT_EQ(rows.size(), 1u);
+
+  cv1::ScanRequest bad;
+  bad.set_entity("inbound");
+  bad.add_fields("no_such_field");
+  cv1::Error err;
+  Scan(bad, &err);
+  EXPECT_EQ(err.code(), 3);
+  EXPECT_EQ(err.reason(), "UNKNOWN_FIELD");
+  cv1::ScanRequest unknown;
+  unknown.set_entity("nope");
+  Scan(unknown, &err);
+  EXPECT_EQ(err.code(), 5);
+}
+
+TEST_F(XoevPluginTest, FolderChangesAreSeenAndHostileFilesServedAsMalformed) {
+  ASSERT_EQ(Open(), FA_OK);
+  EXPECT_EQ(ScanAll("inbound").size(), 5u);
+  WriteFile(in_ / "zz_bomb.xml", "<!DOCTYPE r [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><r>&b;</r>");
+  WriteFile(in_ / "zz_latin1.xml", "<r>Gr\xFC\xDF""e</r>");
+  WriteFile(in_ / ".hidden.xml", "<r/>");
+  fs::create_symlink("/etc/passwd", in_ / "zz_symlink.xml");
+  auto rows = ScanAll("inbound");
+  ASSERT_EQ(rows.size(), 7u);
+  EXPECT_EQ(rows[5]["validation_status"].string_value(), "malformed");
+  EXPECT_EQ(rows[5]["state"].string_value(), "invalid");
+  EXPECT_NE(rows[5]["validation_errors"].string_value().find("XML_DOCTYPE_FORBIDDEN"), std::string::npos);
+  EXPECT_NE(rows[6]["validation_errors"].string_value().find("XML_NOT_UTF8"), std::string::npos);
+  fs::remove(in_ / "zz_bomb.xml");
+  EXPECT_EQ(ScanAll("inbound").size(), 6u);
+  WriteFile(in_ / "example402FromCockpit.xml.ack", "");
+  for (auto& r : ScanAll("inbound")) {
+    if (r["file_name"].string_value() == "example402FromCockpit.xml") {
+      EXPECT_EQ(r["state"].string_value(), "processed");
+    }
+  }
+}
+
+TEST_F(XoevPluginTest, InsertValidatesWritesAtomicallyAndIsIdempotent) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  std::string doc = Sample0401();
+  ASSERT_EQ(Insert(doc, &resp, &err), FA_OK) << err.message();
+  EXPECT_FALSE(resp.replayed());
+  std::string name = "60f6667b-fa45-4bd7-b717-f4d6c65e5edb_kommunal.Initiieren.0401.xml";
+  EXPECT_EQ(ReadFile(out_ / name), doc) << "the document is written unchanged";
+  EXPECT_EQ(OutboundFiles(), 1u);
+  // Same message again: replay, nothing new written.
+  cv1::InsertResponse again;
+  ASSERT_EQ(Insert(doc, &again, &err), FA_OK) << err.message();
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(OutboundFiles(), 1u);
+  // Same UUID, other content: refused.
+  std::string other = doc;
+  other.replace(other.find("TestAdrian33"), 12, "AnderesVerf1");
+  EXPECT_EQ(Insert(other, &resp, &err), 9);
+  EXPECT_EQ(err.reason(), "IDEMPOTENCY_KEY_REUSED");
+  EXPECT_EQ(OutboundFiles(), 1u);
+  // The outbound entity shows it; once the Fachverfahren removes it, it is processed.
+  auto rows = ScanAll("outbound");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"].string_value(), "valid");
+  EXPECT_TRUE(rows[0]["processed_at"].has_null_value());
+  // Acknowledged by a marker beside it: processed, with the time it was first seen so.
+  WriteFile(out_ / (name + ".ack"), "");
+  rows = ScanAll("outbound");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"].string_value(), "processed");
+  EXPECT_TRUE(rows[0]["processed_at"].has_timestamp_value());
+  fs::remove(out_ / (name + ".ack"));
+  fs::remove(out_ / name);
+  rows = ScanAll("outbound");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"].string_value(), "processed");
+  EXPECT_TRUE(rows[0]["processed_at"].has_timestamp_value());
+  EXPECT_EQ(rows[0]["message_uuid"].string_value(), "60f6667b-fa45-4bd7-b717-f4d6c65e5edb");
+  // A retry after processing is still a replay and does not deliver twice.
+  ASSERT_EQ(Insert(doc, &again, &err), FA_OK) << err.message();
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(OutboundFiles(), 0u);
+}
+
+TEST_F(XoevPluginTest, InsertFillsUuidAndCreationTime) {
+  ASSERT_EQ(Open(), FA_OK);
+  std::string doc = Sample0401();
+  doc.replace(doc.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "");
+  doc.replace(doc.find("2025-02-20T16:41:19.880Z"), 24, "");
+  cv1::InsertResponse r1, r2;
+  cv1::Error err;
+  ASSERT_EQ(Insert(doc, &r1, &err, "key-1"), FA_OK) << err.message();
+  std::map<std::string, v1::Value> rec;
+  for (int i = 0; i < r1.fields_size(); ++i) rec[r1.fields(i)] = r1.record().values(i);
+  std::string uuid = rec["message_uuid"].string_value();
+  EXPECT_EQ(uuid.size(), 36u);
+  EXPECT_TRUE(rec["created_at"].has_timestamp_value());
+  EXPECT_NE(rec["document"].bytes_value().find(uuid), std::string::npos);
+  // A retry with the same idempotency key derives the same UUID: replay.
+  ASSERT_EQ(Insert(doc, &r2, &err, "key-1"), FA_OK) << err.message();
+  EXPECT_TRUE(r2.replayed());
+  EXPECT_EQ(OutboundFiles(), 1u);
+  // A client-given UUID that contradicts the document is refused.
+  EXPECT_EQ(Insert(Sample0401(), &r1, &err, "", "11111111-2222-4333-8444-555555555555"), 3);
+  EXPECT_EQ(err.reason(), "MESSAGE_UUID_MISMATCH");
+}
+
+TEST_F(XoevPluginTest, InvalidAndHostileInsertsAreRejectedAndNothingIsWritten) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  std::string doc = Sample0401();
+  doc.replace(doc.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "not-a-uuid");
+  doc.replace(doc.find("<ns5:planname>TestAdrian33</ns5:planname>"), 41, "<ns5:x>1</ns5:x>");
+  ASSERT_EQ(Insert(doc, &resp, &err), 3);
+  EXPECT_EQ(err.reason(), "SCHEMA_VALIDATION_FAILED");
+  EXPECT_EQ(err.field(), "document");
+  EXPECT_NE(err.message().find("line 14: /ns5:kommunal.Initiieren.0401/ns2:nachrichtenkopf.g2g/"
+                               "ns2:identifikation.nachricht/ns2:nachrichtenUUID: "), std::string::npos)
+      << err.message();
+  EXPECT_NE(err.message().find("ns5:x"), std::string::npos) << err.message();
+  const std::pair<std::string, std::string> hostile[] = {
+      {"<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>", "XML_DOCTYPE_FORBIDDEN"},
+      {"<!DOCTYPE r SYSTEM \"http://127.0.0.1:9/x.dtd\"><r/>", "XML_DOCTYPE_FORBIDDEN"},
+      {std::string(300, ' ') + std::string(300 * 3, 'x'), "XML_MALFORMED"},
+      {"<r>\xFF</r>", "XML_NOT_UTF8"},
+      {"<r a=\"" + std::string((1u << 20) + 1, 'a') + "\"/>", "XML_ATTRIBUTE_TOO_LARGE"},
+      {"<x:r xmlns:x=\"urn:unknown\"><x:Kopf/></x:r>", "UNKNOWN_SCHEMA"},
+      {"<r/>", "NO_MESSAGE_HEADER"},
+  };
+  for (const auto& [bad, reason] : hostile) {
+    EXPECT_EQ(Insert(bad, &resp, &err), 3) << reason;
+    EXPECT_EQ(err.reason(), reason);
+  }
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "<e>";
+  EXPECT_EQ(Insert(deep, &resp, &err), 3);
+  EXPECT_EQ(err.reason(), "XML_TOO_DEEP");
+  EXPECT_EQ(OutboundFiles(), 0u);
+  EXPECT_TRUE(ScanAll("outbound").empty());
+  cv1::InsertRequest ro;
+  ro.set_entity("inbound");
+  std::string bytes = ro.SerializeAsString();
+  FaBuffer out{};
+  EXPECT_EQ(P().t.call(inst_, nullptr, FA_METHOD_INSERT, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out), 12);
+  Take(&out);
+}
+
+TEST_F(XoevPluginTest, BrokenSettingsNameTheSetting) {
+  (*settings_.mutable_fields())["inbound_dirx"] = Str("x");
+  std::string error;
+  EXPECT_EQ(Open(&error), 3);
+  EXPECT_NE(error.find("settings.inbound_dirx: unknown key"), std::string::npos) << error;
+  settings_.mutable_fields()->erase("inbound_dirx");
+  auto* m = (*settings_.mutable_fields())["mappings"].mutable_list_value()->mutable_values(0)
+                ->mutable_struct_value()->mutable_fields();
+  (*(*m)["fields"].mutable_struct_value()->mutable_fields())["planname"] = Str("//nope:x");
+  EXPECT_EQ(Open(&error), 3);
+  EXPECT_NE(error.find("planname"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace fachadapter
+
+namespace fachadapter {
+namespace {
+
+
+TEST_F(XoevPluginTest, CodeListsAreCheckedAndAcknowledgeMarksProcessed) {
+  (*settings_.mutable_fields())["code_lists"] = Str((SourceDir() / "tests/unit/xoev/data").string());
+  std::string bad = Sample0401();
+  bad.replace(bad.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "60f6667b-fa45-4bd7-b717-f4d6c65e5edc");
+  bad.replace(bad.find("<code>02</code>"), 15, "<code>99</code>");
+  WriteFile(in_ / "zz_unknown_code.xml", bad);
+  ASSERT_EQ(Open(), FA_OK);
+  std::map<std::string, std::map<std::string, v1::Value>> by_name;
+  for (auto& r : ScanAll("inbound")) by_name[r["file_name"].string_value()] = r;
+  auto& ok = by_name["xbeteiligung-test-kommunal.Initiieren.0401.xml"];
+  EXPECT_EQ(ok["code_list_status"].string_value(), "ok") << ok["code_list_errors"].string_value();
+  auto& unknown = by_name["zz_unknown_code.xml"];
+  EXPECT_EQ(unknown["validation_status"].string_value(), "valid");
+  EXPECT_EQ(unknown["code_list_status"].string_value(), "unknown_codes");
+  EXPECT_NE(unknown["code_list_errors"].string_value().find("line 29: "), std::string::npos)
+      << unknown["code_list_errors"].string_value();
+  // The test excerpt of the erreichbarkeit list has only '01' and '02'; the xdomea sample uses
+  // '002' with the same list version, which the check reports (without affecting validity).
+  auto& x501 = by_name["xx_Aussonderung.Anbieteverzeichnis.0501.xml"];
+  EXPECT_EQ(x501["code_list_status"].string_value(), "unknown_codes");
+  EXPECT_NE(x501["code_list_errors"].string_value().find(
+                "line 65: /xdomea:Aussonderung.Anbieteverzeichnis.0501/xdomea:Kopf/xdomea:Absender/"
+                "xdomea:Kommunikation/xdomea:Kanal/code: code '002' is not in code list "
+                "urn:de:xoev:codeliste:erreichbarkeit version 3"),
+            std::string::npos)
+      << x501["code_list_errors"].string_value();
+  EXPECT_EQ(x501["validation_status"].string_value(), "valid");
+
+  // Delete on inbound acknowledges: state processed, file kept for the legacy side.
+  cv1::DeleteRequest del;
+  del.set_entity("inbound");
+  auto* k = del.add_key();
+  k->set_field("file_name");
+  k->mutable_value()->set_string_value("zz_unknown_code.xml");
+  del.set_etag("stale");
+  std::string bytes = del.SerializeAsString();
+  FaBuffer out{};
+  EXPECT_EQ(P().t.call(inst_, nullptr, FA_METHOD_DELETE, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out), 10);
+  EXPECT_EQ(ErrorOf(Take(&out)).reason(), "ETAG_MISMATCH");
+  del.clear_etag();
+  bytes = del.SerializeAsString();
+  EXPECT_EQ(P().t.call(inst_, nullptr, FA_METHOD_DELETE, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out), FA_OK);
+  Take(&out);
+  EXPECT_TRUE(fs::exists(in_ / "zz_unknown_code.xml"));
+  for (auto& r : ScanAll("inbound")) {
+    if (r["file_name"].string_value() == "zz_unknown_code.xml") {
+      EXPECT_EQ(r["state"].string_value(), "processed");
+    }
+  }
+  k->mutable_value()->set_string_value("nope.xml");
+  bytes = del.SerializeAsString();
+  EXPECT_EQ(P().t.call(inst_, nullptr, FA_METHOD_DELETE, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out), 5);
+  Take(&out);
+}
+
+}  // namespace
+}  // namespace fachadapter
+
+#include <atomic>
+#include <thread>
+
+namespace fachadapter {
+namespace {
+
+TEST_F(XoevPluginTest, ConcurrentScansAndInserts) {
+  // 200 more messages, so that concurrent cold scans parse and validate in parallel.
+  std::string s401 = Sample0401();
+  for (int i = 0; i < 200; ++i) WriteFile(in_ / ("copy" + std::to_string(i) + ".xml"), s401);
+  ASSERT_EQ(Open(), FA_OK);
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 3; ++k) {
+        cv1::ScanRequest req;
+        req.set_entity("inbound");
+        auto* c = req.mutable_filter()->mutable_field();
+        c->set_field("planname");
+        c->set_op(v1::OPERATOR_EQ);
+        c->mutable_value()->set_string_value("TestAdrian33");
+        req.add_fields("validation_status");
+        auto rows = Scan(req);
+        if (rows.size() != 201) ++bad;
+        for (auto& r : rows) bad += r["validation_status"].string_value() != "valid";
+      }
+    });
+  }
+  // The same message submitted from several threads at once: written once, the rest replay.
+  std::atomic<int> written{0}, replayed{0}, failed{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      cv1::InsertResponse resp;
+      cv1::Error err;
+      if (Insert(s401, &resp, &err) != FA_OK) {
+        ++failed;
+      } else if (resp.replayed()) {
+        ++replayed;
+      } else {
+        ++written;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(written.load(), 1);
+  EXPECT_EQ(replayed.load(), 3);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(OutboundFiles(), 1u);
+}
+
+}  // namespace
+}  // namespace fachadapter
