@@ -252,8 +252,10 @@ class AdapterService::DeadlineReaper {
         continue;
       }
       auto first = calls_.begin();
-      if (std::chrono::system_clock::now() < first->first.first) {
-        cv_.wait_until(lock, first->first.first);
+      // A copy: Forget may erase the entry while this thread waits.
+      const auto due = first->first.first;
+      if (std::chrono::system_clock::now() < due) {
+        cv_.wait_until(lock, due);
         continue;
       }
       // Still registered, so the call is still running: cancel it (safe from any thread).
