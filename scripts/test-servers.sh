@@ -9,6 +9,8 @@
 #   FACHADAPTER_TEST_SERVERS_DIR   the directory (logs: pg-run/pg.log, mariadb-run/mariadb.log)
 #   FACHADAPTER_TEST_PG_DSN        ODBC connection string (psqlODBC, "PostgreSQL Unicode")
 #   FACHADAPTER_TEST_MARIADB_DSN   ODBC connection string (MariaDB Connector/ODBC)
+#   FACHADAPTER_TEST_PG_BINDIR     PostgreSQL's bin directory (initdb, pg_ctl), for tests that
+#                                  restart a server of their own
 # A server whose binaries or ODBC driver are missing is skipped with a message on stderr and
 # its variable is not printed, so the tests that need it skip. The servers run as the
 # unprivileged system users the Debian packages create (postgres, mysql), also when this
@@ -84,6 +86,8 @@ start_pg() {
     start >/dev/null || { log "PostgreSQL did not start, see $dir/pg-run/pg.log"; return 1; }
   as_user postgres "$bindir/createdb" -h 127.0.0.1 -p "$port" -U fachadapter fachadapter_test
   echo "$bindir" >"$dir/pg-bindir"
+  # For tests that run (and restart) a PostgreSQL server of their own.
+  echo "export FACHADAPTER_TEST_PG_BINDIR='$bindir'"
   echo "export FACHADAPTER_TEST_PG_DSN='Driver={$driver};Server=127.0.0.1;Port=$port;Database=fachadapter_test;Uid=fachadapter;Pwd=unused;'"
   log "PostgreSQL on 127.0.0.1:$port (driver '$driver')"
 }

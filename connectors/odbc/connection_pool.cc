@@ -142,10 +142,19 @@ Result<PooledConnection> ConnectionPool::Acquire(std::chrono::steady_clock::time
                     "POOL_EXHAUSTED");
     }
   }
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     std::unique_ptr<Connection> c = std::move(idle_.back());
     idle_.pop_back();
-    return PooledConnection(this, std::move(c));
+    if (std::chrono::steady_clock::now() - c->idle_since_ < validate_after_) {
+      return PooledConnection(this, std::move(c));
+    }
+    std::string query = validation_query_;
+    lock.unlock();
+    bool valid = Validate(*c, query);
+    if (valid) return PooledConnection(this, std::move(c));
+    c.reset();  // closed outside the lock: a dead connection may take a moment to close
+    lock.lock();
+    --open_;
   }
   ++open_;
   lock.unlock();
@@ -165,9 +174,21 @@ void ConnectionPool::Release(std::unique_ptr<Connection> c) {
     c.reset();
     --open_;
   } else {
+    c->idle_since_ = std::chrono::steady_clock::now();
     idle_.push_back(std::move(c));
   }
   cv_.notify_one();
+}
+
+bool ConnectionPool::Validate(Connection& c, const std::string& query) {
+  SQLUINTEGER dead = SQL_CD_FALSE;
+  if (SQL_SUCCEEDED(SQLGetConnectAttr(c.dbc(), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr)) &&
+      dead == SQL_CD_TRUE) {
+    return false;
+  }
+  if (query.empty()) return true;
+  // Any failure counts: a driver may report a lost server as a general error (HY000).
+  return c.ExecuteDirect(query, "validating a pooled connection").ok();
 }
 
 }  // namespace fachadapter::odbc

@@ -55,6 +55,7 @@ class Connection {
   DbcHandle dbc_;
   bool broken_ = false;
   bool in_transaction_ = false;
+  std::chrono::steady_clock::time_point idle_since_{};  // when it was last returned
 };
 
 class ConnectionPool;
@@ -96,6 +97,16 @@ class ConnectionPool {
     setup_ = std::move(statements);
   }
 
+  /// A cheap statement (e.g. "SELECT 1") run to validate a connection that has been idle for
+  /// longer than `after` before it is lent out; empty: only SQL_ATTR_CONNECTION_DEAD is asked.
+  /// A connection that fails validation is closed and replaced by a new one, so that the pool
+  /// recovers by itself after the database restarted.
+  void set_validation(std::string query, std::chrono::milliseconds after) {
+    std::lock_guard lock(mu_);
+    validation_query_ = std::move(query);
+    validate_after_ = after;
+  }
+
   /// Replaces the connection string for connections opened from now on (Open adds the
   /// driver's streaming and type options once it knows the driver; see Dialect).
   void set_connection_string(std::string connection_string) {
@@ -110,7 +121,9 @@ class ConnectionPool {
   void Adopt(std::unique_ptr<Connection> c);
 
   /// Borrows a connection, waiting until `deadline` if all are in use: UNAVAILABLE with
-  /// reason POOL_EXHAUSTED when none became free in time.
+  /// reason POOL_EXHAUSTED when none became free in time. Idle connections are validated
+  /// first (see set_validation); a new connection that cannot be opened is UNAVAILABLE with
+  /// the driver's diagnostic.
   Result<PooledConnection> Acquire(std::chrono::steady_clock::time_point deadline);
 
   /// Most connections at once.
@@ -119,6 +132,8 @@ class ConnectionPool {
  private:
   friend class PooledConnection;
   void Release(std::unique_ptr<Connection> c);
+  // True if `c` still answers: not SQL_ATTR_CONNECTION_DEAD and `query` (if any) runs.
+  static bool Validate(Connection& c, const std::string& query);
 
   SQLHENV env_;
   std::string connection_string_;
@@ -129,6 +144,8 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;  // connections in idle_ plus those lent out
   std::vector<std::string> setup_;
+  std::string validation_query_;
+  std::chrono::milliseconds validate_after_{1000};
 };
 
 }  // namespace fachadapter::odbc

@@ -55,6 +55,7 @@ Dialect& Dialect::operator=(const Dialect& o) {
   key_order_query_ = o.key_order_query_;
   session_setup_ = o.session_setup_;
   driver_options_ = o.driver_options_;
+  validation_query_ = o.validation_query_;
   varchar_type_ = o.varchar_type_;
   long_text_type_ = o.long_text_type_;
   nulls_clause_.store(o.nulls_clause_.load());
@@ -98,6 +99,11 @@ Result<Dialect> Dialect::Read(SQLHDBC dbc, int fetch_rows) {
         "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'";
   } else if (Contains(n, "sql server")) {
     d.last_insert_id_query_ = "SELECT @@IDENTITY";
+  }
+
+  if (Contains(n, "sqlite") || Contains(n, "postgres") || Contains(n, "mysql") || Contains(n, "mariadb") ||
+      Contains(n, "sql server")) {
+    d.validation_query_ = "SELECT 1";
   }
 
   // Driver options by driver (not DBMS): what the driver library does with results.

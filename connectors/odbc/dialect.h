@@ -86,6 +86,10 @@ class Dialect {
   /// `connection_string` with every driver option whose key it does not set appended.
   std::string WithDriverOptions(const std::string& connection_string) const;
 
+  /// A cheap statement that proves the connection answers ("SELECT 1" where the DBMS is
+  /// known to accept it); empty otherwise.
+  const std::string& validation_query() const { return validation_query_; }
+
   /// Native type name for short text (e.g. "VARCHAR"), from SQLGetTypeInfo.
   const std::string& varchar_type() const { return varchar_type_; }
   /// Native type name for long text (e.g. "TEXT", "LONG VARCHAR"), from SQLGetTypeInfo.
@@ -102,6 +106,7 @@ class Dialect {
   std::string key_order_query_;
   std::vector<std::string> session_setup_;
   std::vector<std::pair<std::string, std::string>> driver_options_;
+  std::string validation_query_;
   std::string varchar_type_ = "VARCHAR";
   std::string long_text_type_;
   mutable std::atomic<int> nulls_clause_{-1};

@@ -84,6 +84,7 @@ Status OdbcConnector::Open(const cv1::OpenRequest& request) {
     if (!s.ok()) return context(s);
   }
   source_.pool->set_session_setup(source_.dialect.session_setup());
+  source_.pool->set_validation(source_.dialect.validation_query(), std::chrono::milliseconds(1000));
   source_.catalog = std::make_unique<Catalog>(&source_.dialect, source_.settings.schema);
   idempotency_ = std::make_unique<IdempotencyStore>(&source_.dialect);
   source_.pool->Adopt(std::move(first).value());
@@ -95,6 +96,14 @@ Status OdbcConnector::Open(const cv1::OpenRequest& request) {
 
 Status OdbcConnector::Describe(const cv1::DescribeRequest& request, cv1::DescribeResponse* response,
                                sdk::CallContext& ctx) {
+  return WithRetries(ctx, [&] {
+    response->Clear();
+    return DescribeOnce(request, response, ctx);
+  });
+}
+
+Status OdbcConnector::DescribeOnce(const cv1::DescribeRequest& request, cv1::DescribeResponse* response,
+                                   sdk::CallContext& ctx) {
   FA_ASSIGN_OR_RETURN(PooledConnection conn, source_.Acquire(ctx));
   std::vector<std::string> names(request.entities().begin(), request.entities().end());
   if (names.empty()) {
@@ -110,12 +119,20 @@ Status OdbcConnector::Describe(const cv1::DescribeRequest& request, cv1::Describ
 
 Result<std::unique_ptr<sdk::ScanCursor>> OdbcConnector::Scan(const cv1::ScanRequest& request,
                                                              sdk::CallContext& ctx) {
-  return StartScan(source_, request, ctx);
+  // Retried only until the scan starts: once rows went out, a repeat could duplicate them.
+  return WithRetries(ctx, [&] { return StartScan(source_, request, ctx); });
 }
 
 Status OdbcConnector::Insert(const cv1::InsertRequest& request, cv1::InsertResponse* response,
                              sdk::CallContext& ctx) {
-  return InsertRow(source_, *idempotency_, request, response, ctx);
+  // With an idempotency key a repeat is safe: the key's record is written in the row's
+  // transaction, so a repeat after a lost commit answers from it instead of inserting again.
+  // Without one, a transient failure is the caller's to judge (UNAVAILABLE or ABORTED).
+  if (request.idempotency_key().empty()) return InsertRow(source_, *idempotency_, request, response, ctx);
+  return WithRetries(ctx, [&] {
+    response->Clear();
+    return InsertRow(source_, *idempotency_, request, response, ctx);
+  });
 }
 
 Status OdbcConnector::Update(const cv1::UpdateRequest& request, cv1::UpdateResponse* response,

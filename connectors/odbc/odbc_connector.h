@@ -43,6 +43,10 @@ class OdbcConnector final : public sdk::Connector {
                 sdk::CallContext& ctx) override;
 
  private:
+  // One attempt of Describe (Describe retries transient failures).
+  Status DescribeOnce(const connector::v1::DescribeRequest& request, connector::v1::DescribeResponse* response,
+                      sdk::CallContext& ctx);
+
   std::string source_name_;
   OdbcSource source_;
   std::unique_ptr<IdempotencyStore> idempotency_;

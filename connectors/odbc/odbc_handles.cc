@@ -50,7 +50,7 @@ std::vector<DiagRecord> ReadDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handl
 
 // SQLSTATE classes to gRPC codes, following the rules of status.h (UNAVAILABLE: retry may
 // help; ABORTED: retry the whole transaction; FAILED_PRECONDITION: fix the state first):
-//   08xxx connection            -> UNAVAILABLE          BACKEND_UNAVAILABLE
+//   08xxx connection, 57P0x     -> UNAVAILABLE          BACKEND_UNAVAILABLE
 //   40xxx (40001, 40P01)        -> ABORTED              TRANSACTION_CONFLICT
 //   23xxx unique/primary key    -> ALREADY_EXISTS       DUPLICATE_KEY
 //   23xxx not null/check/fk     -> FAILED_PRECONDITION  CONSTRAINT_VIOLATION
@@ -74,7 +74,9 @@ StatusCode SqlStateToCode(std::string_view state, std::string_view message,
   auto is_constraint = [&] {
     return msg.find("constraint") != std::string::npos;
   };
-  if (StartsWith(state, "08")) {
+  // 57P01..57P03 (PostgreSQL): the server is shutting down, crashed or is starting up; the
+  // connection is gone as with class 08.
+  if (StartsWith(state, "08") || StartsWith(state, "57P")) {
     *reason = "BACKEND_UNAVAILABLE";
     return StatusCode::kUnavailable;
   }

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
+#include <type_traits>
 
 #include "catalog.h"
 #include "connection_pool.h"
@@ -40,6 +42,40 @@ struct OdbcSource {
     return pool->Acquire(deadline);
   }
 };
+
+/// True for a failure that another attempt on a fresh connection may well not meet: the
+/// connection or the server went away (SQLSTATE class 08), or the DBMS chose this transaction
+/// as a deadlock victim or could not serialize it (class 40).
+inline bool IsTransient(const Status& s) {
+  return (s.code() == StatusCode::kUnavailable && s.reason() == "BACKEND_UNAVAILABLE") ||
+         (s.code() == StatusCode::kAborted && s.reason() == "TRANSACTION_CONFLICT");
+}
+
+/// Most attempts of an operation that is safe to repeat (reads; inserts with an idempotency key).
+inline constexpr int kMaxAttempts = 4;
+
+/// Runs `attempt` (returning Status or Result<T>) until it succeeds, fails for good, or
+/// kMaxAttempts were made, waiting 100 ms, 400 ms, 1.6 s in between, never past the call's
+/// deadline and never after cancellation. Only for operations that are safe to repeat: a
+/// broken connection is not returned to the pool, so each attempt gets a validated or new one.
+template <typename F>
+auto WithRetries(const sdk::CallContext& ctx, F&& attempt) -> decltype(attempt()) {
+  auto backoff = std::chrono::milliseconds(100);
+  for (int i = 1;; ++i) {
+    auto result = attempt();
+    Status status;
+    if constexpr (std::is_same_v<decltype(result), Status>) {
+      status = result;
+    } else {
+      status = result.status();
+    }
+    if (status.ok() || !IsTransient(status) || i == kMaxAttempts || ctx.cancelled()) return result;
+    auto wake = std::chrono::system_clock::now() + backoff;
+    if (wake >= ctx.deadline()) return result;
+    std::this_thread::sleep_for(backoff);
+    backoff *= 4;
+  }
+}
 
 }  // namespace fachadapter::odbc
 

@@ -1,0 +1,228 @@
+// Recovery of the ODBC connector when its database goes away and comes back: a PostgreSQL
+// server of the test's own (initdb in a temporary directory, loopback, a free port) is stopped
+// and started again under an open connector instance, driven through the plugin's C ABI.
+//
+// Needs FACHADAPTER_TEST_PG_BINDIR (PostgreSQL's bin directory; scripts/test-servers.sh prints
+// it) and the psqlODBC driver registered as "PostgreSQL Unicode"; skips with a message without.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "plugin_client.h"
+#include "test_util.h"
+
+namespace fachadapter::testing {
+namespace {
+
+v1::Value Str(const std::string& s) { v1::Value v; v.set_string_value(s); return v; }
+
+cv1::FieldValue FV(const std::string& field, v1::Value v) {
+  cv1::FieldValue fv;
+  fv.set_field(field);
+  *fv.mutable_value() = v;
+  return fv;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// A PostgreSQL server in a temporary directory. As root, its commands run as the system user
+// "postgres" (PostgreSQL refuses to run as root).
+class PgServer {
+ public:
+  PgServer(std::string bindir, const std::filesystem::path& dir)
+      : bindir_(std::move(bindir)), dir_(dir), port_(FreePort()) {}
+  ~PgServer() {
+    if (started_) Run("pg_ctl -D " + Data() + " -m immediate -w stop");
+  }
+
+  /// Initialises the cluster and a database "recovery"; false (with `error`) on failure.
+  bool Init(std::string* error) {
+    if (geteuid() == 0 && std::system(("chown postgres " + dir_.string()).c_str()) != 0) {
+      *error = "cannot hand " + dir_.string() + " to user postgres";
+      return false;
+    }
+    if (!Run("initdb -D " + Data() + " -U fachadapter --auth=trust -E UTF8 --locale=C.UTF-8")) {
+      *error = "initdb failed (see " + Log() + ")";
+      return false;
+    }
+    if (!Start()) {
+      *error = "the server did not start (see " + Log() + ")";
+      return false;
+    }
+    if (!Run("createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U fachadapter recovery")) {
+      *error = "createdb failed (see " + Log() + ")";
+      return false;
+    }
+    return true;
+  }
+  bool Start() {
+    started_ = Run("pg_ctl -D " + Data() + " -l " + dir_.string() + "/server.log -w -t 60 -o \"-p " +
+                   std::to_string(port_) + " -k " + dir_.string() +
+                   " -c listen_addresses=127.0.0.1 -c fsync=off -c timezone=UTC\" start");
+    return started_;
+  }
+  /// Stops the server the hard way (as a crash or power cut would), dropping every connection.
+  bool Stop() {
+    bool ok = Run("pg_ctl -D " + Data() + " -m immediate -w stop");
+    started_ = !ok;
+    return ok;
+  }
+  /// Runs one SQL statement with psql.
+  bool Sql(const std::string& sql) const {
+    return Run("psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
+               " -U fachadapter -d recovery -c \"" + sql + "\"");
+  }
+  std::string ConnectionString() const {
+    return "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=" + std::to_string(port_) +
+           ";Database=recovery;Uid=fachadapter;Pwd=unused;";
+  }
+
+ private:
+  std::string Data() const { return dir_.string() + "/data"; }
+  std::string Log() const { return dir_.string() + "/commands.log"; }
+  bool Run(const std::string& command) const {
+    std::string line = bindir_ + "/" + command;
+    if (geteuid() == 0) line = "runuser -u postgres -- " + line;
+    return std::system((line + " >>" + Log() + " 2>&1").c_str()) == 0;
+  }
+
+  std::string bindir_;
+  std::filesystem::path dir_;
+  int port_;
+  bool started_ = false;
+};
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bindir = std::getenv("FACHADAPTER_TEST_PG_BINDIR");
+    if (!bindir || !*bindir) {
+      GTEST_SKIP() << "FACHADAPTER_TEST_PG_BINDIR is not set: no PostgreSQL to start "
+                      "(scripts/test-servers.sh prints it)";
+    }
+    if (ReadFile("/etc/odbcinst.ini").find("[PostgreSQL Unicode]") == std::string::npos) {
+      GTEST_SKIP() << "psqlODBC is not registered as 'PostgreSQL Unicode' in /etc/odbcinst.ini";
+    }
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
+    server_ = std::make_unique<PgServer>(bindir, dir_.path());
+    std::string error;
+    ASSERT_TRUE(server_->Init(&error)) << error;
+    plugin_ = std::make_unique<Plugin>((PluginDir() / "fachadapter_connector_odbc.so").string());
+  }
+
+  std::unique_ptr<Instance> Open() {
+    google::protobuf::Struct s;
+    (*s.mutable_fields())["connection_string"].set_string_value(server_->ConnectionString());
+    (*s.mutable_fields())["pool_size"].set_number_value(2);
+    auto r = Instance::Open(*plugin_, s);
+    EXPECT_TRUE(r.ok()) << r.error.message();
+    return std::move(r.response);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<PgServer> server_;
+  std::unique_ptr<Plugin> plugin_;
+};
+
+cv1::InsertRequest Antrag(const std::string& titel, const std::string& key = "") {
+  cv1::InsertRequest ins;
+  ins.set_entity("antrag");
+  *ins.add_values() = FV("titel", Str(titel));
+  if (!key.empty()) {
+    ins.set_idempotency_key(key);
+    ins.set_request_hash("hash-" + key);
+  }
+  return ins;
+}
+
+// Waits (bounded) until the instance's health says `serving`.
+bool HealthBecomes(Instance& inst, bool serving) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int i = 0; i < 300 && std::chrono::steady_clock::now() < until; ++i) {
+    auto h = inst.Health();
+    if (h.ok() && h.response.serving() == serving) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST_F(RecoveryTest, ServesAgainAfterTheDatabaseRestartsWithoutReopening) {
+  ASSERT_TRUE(server_->Sql("CREATE TABLE antrag (nr SERIAL PRIMARY KEY, titel VARCHAR(80) NOT NULL)"));
+  auto inst = Open();
+  ASSERT_TRUE(inst);
+  ASSERT_TRUE(inst->Insert(Antrag("vorher")).ok());
+  ASSERT_TRUE(inst->Insert(Antrag("vorher mit Schlüssel", "k-1")).ok());
+  cv1::ScanRequest scan;
+  scan.set_entity("antrag");
+  ASSERT_EQ(inst->Scan(scan).records.size(), 2u);
+  ASSERT_TRUE(inst->Health().response.serving());
+
+  // Down: health says so, reads and writes are UNAVAILABLE (reads after their retries).
+  ASSERT_TRUE(server_->Stop());
+  EXPECT_TRUE(HealthBecomes(*inst, false));
+  auto h = inst->Health();
+  EXPECT_FALSE(h.response.detail().empty());
+  auto down = inst->Scan(scan);
+  EXPECT_EQ(down.code, 14) << down.error.message();  // UNAVAILABLE
+  EXPECT_EQ(down.error.reason(), "BACKEND_UNAVAILABLE");
+  auto write = inst->Insert(Antrag("waehrenddessen"));
+  EXPECT_EQ(write.code, 14) << write.error.message();
+  cv1::DescribeRequest describe;
+  describe.add_entities("antrag");
+  EXPECT_EQ(inst->Describe(describe).code, 14);
+
+  // Back: the same instance serves again; its pooled connections were dead and are replaced.
+  ASSERT_TRUE(server_->Start());
+  EXPECT_TRUE(HealthBecomes(*inst, true));
+  auto again = inst->Scan(scan);
+  ASSERT_TRUE(again.ok()) << again.error.message();
+  EXPECT_EQ(again.records.size(), 2u) << "the failed write left nothing behind";
+  auto replay = inst->Insert(Antrag("vorher mit Schlüssel", "k-1"));
+  ASSERT_TRUE(replay.ok()) << replay.error.message();
+  EXPECT_TRUE(replay.response.replayed());
+  ASSERT_TRUE(inst->Insert(Antrag("nachher", "k-2")).ok());
+  EXPECT_EQ(inst->Scan(scan).records.size(), 3u);
+}
+
+// A connection that died while idle in the pool (the server restarted between two calls) is
+// noticed before use or retried: a read right after the restart succeeds, without the caller
+// seeing the dead connection.
+TEST_F(RecoveryTest, ReadsRightAfterARestartAreRetriedOnAFreshConnection) {
+  ASSERT_TRUE(server_->Sql("CREATE TABLE antrag (nr SERIAL PRIMARY KEY, titel VARCHAR(80) NOT NULL)"));
+  auto inst = Open();
+  ASSERT_TRUE(inst);
+  ASSERT_TRUE(inst->Insert(Antrag("eins")).ok());
+  cv1::ScanRequest scan;
+  scan.set_entity("antrag");
+  ASSERT_TRUE(inst->Scan(scan).ok());
+  ASSERT_TRUE(server_->Stop());
+  ASSERT_TRUE(server_->Start());
+  auto r = inst->Scan(scan);
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  EXPECT_EQ(r.records.size(), 1u);
+}
+
+}  // namespace
+}  // namespace fachadapter::testing
