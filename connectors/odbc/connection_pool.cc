@@ -17,6 +17,20 @@ Status Connection::ExecuteDirect(const std::string& sql, std::string_view what) 
   return st.Check(rc, what);
 }
 
+Status Connection::Note(Status status) {
+  if (status.ok()) return status;
+  if (status.code() != StatusCode::kUnavailable) {
+    SQLUINTEGER dead = SQL_CD_FALSE;
+    if (SQL_SUCCEEDED(SQLGetConnectAttr(dbc_.get(), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr)) &&
+        dead == SQL_CD_TRUE) {
+      status = Status(StatusCode::kUnavailable,
+                      status.message() + " (the connection to the database was lost)", "BACKEND_UNAVAILABLE");
+    }
+  }
+  if (status.code() == StatusCode::kUnavailable) broken_ = true;
+  return status;
+}
+
 Status Connection::Begin() {
   Status s = Check(SQLSetConnectAttr(dbc_.get(), SQL_ATTR_AUTOCOMMIT,
                                      reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF), 0),

@@ -41,10 +41,10 @@ class Connection {
 
   /// Remembers that the connection must not be reused (after `status`, if it says the
   /// connection is gone). Returns `status` for chaining.
-  Status Note(Status status) {
-    if (status.code() == StatusCode::kUnavailable) broken_ = true;
-    return status;
-  }
+  /// A failure on a connection the driver now reports dead is UNAVAILABLE/BACKEND_UNAVAILABLE
+  /// whatever its SQLSTATE (psqlODBC, for one, reports a lost server inside a transaction as
+  /// HY000 "internal SAVEPOINT failed"), so that it is retried and reported as what it is.
+  Status Note(Status status);
   /// Marks the connection as not reusable.
   void MarkBroken() { broken_ = true; }
   /// True if the connection must be closed instead of reused.
