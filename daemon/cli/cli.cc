@@ -1,9 +1,13 @@
 #include "cli.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <utility>
 
 #include <google/protobuf/util/json_util.h>
@@ -64,8 +68,23 @@ class Session {
       : options_(options), out_(out), err_(err) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-    // TLS comes with a later issue; until then the CLI speaks plaintext only.
-    channel_ = grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+    if (!options.ca_file.empty()) {
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = ReadCredential(options.ca_file, "--ca");
+      if (!options.cert_file.empty()) {
+        tls.pem_cert_chain = ReadCredential(options.cert_file, "--cert");
+        tls.pem_private_key = ReadCredential(options.key_file, "--key");
+      }
+      creds = grpc::SslCredentials(tls);
+    }
+    if (!options.token_file.empty()) {
+      token_ = ReadCredential(options.token_file, "--token-file");
+      while (!token_.empty() && (token_.back() == '\n' || token_.back() == '\r' || token_.back() == ' ')) {
+        token_.pop_back();
+      }
+    }
+    channel_ = grpc::CreateCustomChannel(options.target, creds, args);
     stub_ = v1::Adapter::NewStub(channel_);
     // Beyond about 30 years a deadline means nothing, and its nanoseconds would overflow.
     if (options.timeout_seconds > 0 && options.timeout_seconds < 1e9) {
@@ -82,7 +101,12 @@ class Session {
 
   void Prepare(grpc::ClientContext* ctx) const {
     if (deadline_) ctx->set_deadline(*deadline_);
+    if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);
   }
+
+  // A credential file that cannot be read is a usage error, reported before any call.
+  bool credentials_ok() const { return credential_error_.empty(); }
+  const std::string& credential_error() const { return credential_error_; }
 
   // Prints a failed call and returns its exit code.
   int Fail(const grpc::Status& status, const grpc::ClientContext& ctx) {
@@ -118,6 +142,22 @@ class Session {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Adapter::Stub> stub_;
   std::optional<std::chrono::system_clock::time_point> deadline_;
+  std::string token_;
+  std::string credential_error_;
+
+  std::string ReadCredential(const std::string& path, const char* option) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    if (in) ss << in.rdbuf();
+    if (!in || ss.str().empty()) {
+      if (credential_error_.empty()) {
+        credential_error_ = std::string(option) + ": cannot read " + path +
+                            (in ? " (empty)" : std::string(": ") + std::strerror(errno));
+      }
+      return {};
+    }
+    return ss.str();
+  }
 };
 
 std::vector<Column> ColumnsFor(const google::protobuf::RepeatedPtrField<std::string>& names,
@@ -518,6 +558,10 @@ int RunCli(const std::vector<std::string>& args, const char* env_target, std::os
     return kExitUsage;
   }
   Session session(inv.global, out, err);
+  if (!session.credentials_ok()) {
+    err << "fachadapter: " << session.credential_error() << "\n";
+    return kExitUsage;
+  }
   const std::string& c = inv.command;
   if (c == "entities") return RunEntities(session, inv);
   if (c == "describe") return RunDescribe(session, inv);

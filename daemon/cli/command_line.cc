@@ -78,6 +78,10 @@ const char kGlobalOptionsHelp[] =
     "127.0.0.1:50051)\n"
     "  --format FORMAT    table (default), json (one object per line) or csv (RFC 4180)\n"
     "  --timeout SECONDS  time limit for the whole command (default 30; 0: none)\n"
+    "  --ca FILE          talk TLS, trusting the daemon's certificate from this CA bundle (PEM)\n"
+    "  --cert FILE        client certificate (PEM) for mutual TLS; with --key and --ca\n"
+    "  --key FILE         private key (PEM) of --cert\n"
+    "  --token-file FILE  send the bearer token (JWT) in FILE with every call\n"
     "  --help             this help; 'fachadapter COMMAND --help' for a command\n"
     "  --version          print the version\n"
     "  --                 end of options (for values that start with '--')\n";
@@ -189,7 +193,8 @@ bool ParseCommandLine(const std::vector<std::string>& args, const char* env_targ
       (name == "help" ? inv.help : inv.version) = true;
       continue;
     }
-    bool global = name == "target" || name == "format" || name == "timeout";
+    bool global = name == "target" || name == "format" || name == "timeout" || name == "ca" ||
+                  name == "cert" || name == "key" || name == "token-file";
     bool command_option = spec && spec->value_options.count(name) > 0;
     if (!global && !command_option) {
       for (const auto& c : Commands()) {
@@ -221,6 +226,14 @@ bool ParseCommandLine(const std::vector<std::string>& args, const char* env_targ
         *error = "--format must be table, json or csv, not '" + *value + "'";
         return false;
       }
+    } else if (name == "ca" || name == "cert" || name == "key" || name == "token-file") {
+      if (value->empty()) {
+        *error = "--" + name + " needs a file name";
+        return false;
+      }
+      (name == "ca" ? inv.global.ca_file
+       : name == "cert" ? inv.global.cert_file
+       : name == "key" ? inv.global.key_file : inv.global.token_file) = *value;
     } else if (name == "timeout") {
       double t;
       if (!ParseDouble(*value, &t) || t < 0) {
@@ -235,6 +248,14 @@ bool ParseCommandLine(const std::vector<std::string>& args, const char* env_targ
       }
       inv.options[name] = *value;
     }
+  }
+  if (inv.global.cert_file.empty() != inv.global.key_file.empty()) {
+    *error = "--cert and --key go together";
+    return false;
+  }
+  if (!inv.global.cert_file.empty() && inv.global.ca_file.empty()) {
+    *error = "--cert needs --ca (mutual TLS is TLS)";
+    return false;
   }
   *out = std::move(inv);
   return true;

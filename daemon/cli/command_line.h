@@ -24,6 +24,10 @@ struct GlobalOptions {
   std::string target = kDefaultTarget;              ///< host:port of fachadapterd.
   OutputFormat format = OutputFormat::kTable;       ///< --format.
   double timeout_seconds = kDefaultTimeoutSeconds;  ///< Whole-command deadline; 0: none.
+  std::string ca_file;     ///< --ca: PEM CA bundle to verify the daemon; turns TLS on.
+  std::string cert_file;   ///< --cert: PEM client certificate chain for mutual TLS.
+  std::string key_file;    ///< --key: PEM private key of --cert.
+  std::string token_file;  ///< --token-file: file holding a bearer token (JWT).
 };
 
 /// A parsed command line.

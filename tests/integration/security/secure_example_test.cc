@@ -91,6 +91,31 @@ TEST(SecureExampleTest, StartsAndEnforcesItsPolicy) {
                                d / "verify.out");
   EXPECT_EQ(v.exit_code, 0) << v.output;
   EXPECT_NE(v.output.find("OK, 2 records"), std::string::npos) << v.output;
+
+  // The operator's CLI against the secured daemon: mutual TLS, and a bearer token over TLS.
+  const std::string cli = (testing::BinaryDir() / "bin" / "fachadapter").string();
+  const std::string ca = (d / "tls" / "server-ca.pem").string();
+  auto mtls = testing::RunProgram({cli, "--target", daemon.address(), "--ca", ca, "--cert",
+                                   (d / "statistik.pem").string(), "--key", (d / "statistik.key").string(),
+                                   "describe", "Gewerbebetrieb"},
+                                  d / "cli-mtls.out");
+  EXPECT_EQ(mtls.exit_code, 0) << mtls.output;
+  EXPECT_NE(mtls.output.find("betriebsnummer"), std::string::npos) << mtls.output;
+  const std::string claims = R"({"iss":"https://idp.kommune.example/realms/verwaltung","aud":"fachadapter-gewerbe",)"
+                             R"("preferred_username":"anna","groups":["gewerbeamt"],"scope":"gewerbe.read","ort":"Berlin","exp":)" +
+                             std::to_string(testing::EpochSeconds(std::chrono::seconds(300))) + "}";
+  WriteFile(d / "anna.jwt", idp.Sign(claims) + "\n");
+  auto bearer = testing::RunProgram({cli, "--target", daemon.address(), "--ca", ca, "--token-file",
+                                     (d / "anna.jwt").string(), "--format", "csv", "query", "Gewerbebetrieb",
+                                     "--fields", "ort", "--limit", "3"},
+                                    d / "cli-jwt.out");
+  EXPECT_EQ(bearer.exit_code, 0) << bearer.output;
+  EXPECT_NE(bearer.output.find("ort\r\nBerlin\r\nBerlin\r\nBerlin\r\n"), std::string::npos) << bearer.output;  // CSV lines end in CRLF (RFC 4180)
+  // Without credentials the same query is refused: exit code 6 (not allowed).
+  auto anonymous = testing::RunProgram({cli, "--target", daemon.address(), "--ca", ca, "query", "Gewerbebetrieb",
+                                        "--fields", "ort", "--limit", "3"},
+                                       d / "cli-anon.out");
+  EXPECT_EQ(anonymous.exit_code, 6) << anonymous.output;
   EXPECT_EQ(daemon.Stop(), 0);
 }
 
