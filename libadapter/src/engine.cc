@@ -8,14 +8,13 @@
 //    whatever the mapping and stay correct under concurrent inserts.
 #include "fachadapter/engine.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <future>
 #include <map>
 #include <set>
 
 #include "fachadapter/filter_evaluator.h"
+#include "fachadapter/security/audit_log.h"
 #include "fachadapter/values.h"
 #include "mapping_internal.h"
 #include "page_token_internal.h"
@@ -83,18 +82,6 @@ v1::Filter AndOf(std::vector<v1::Filter> parts) {
   v1::Filter f;
   for (auto& p : parts) *f.mutable_and_()->add_filters() = std::move(p);
   return f;
-}
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : md) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
 }
 
 std::string DeterministicBytes(const google::protobuf::Message& m) {
@@ -995,7 +982,7 @@ Status Engine::Create(const v1::CreateRequest& request, v1::CreateResponse* out,
     req.set_idempotency_key(request.idempotency_key());
     std::string canon = e->cfg.name;
     for (const auto& fv : req.values()) canon += '\0' + fv.field() + '\0' + DeterministicBytes(fv.value());
-    req.set_request_hash(Sha256Hex(canon));
+    req.set_request_hash(security::Sha256Hex(canon));
   }
   cv1::InsertResponse resp;
   FA_RETURN_IF_ERROR(e->Translate(e->source->Call(FA_METHOD_INSERT, req, &resp, options)));

@@ -4,6 +4,7 @@
 # with the Python client (stock grpcio), and stop it with SIGTERM.
 # usage: example_test.sh SOURCE_DIR BINARY_DIR
 set -euo pipefail
+. "$(dirname "$0")/daemon_lib.sh"
 src=$1
 bin=$2
 ex=$src/examples/gewerberegister
@@ -23,16 +24,7 @@ sed -e 's|^  listen: .*|  listen: 127.0.0.1:0|' "$ex/fachadapter.yaml" > "$tmp/f
 
 "$bin/bin/fachadapterd" --check-config --config "$tmp/fachadapter.yaml"
 
-"$bin/bin/fachadapterd" --config "$tmp/fachadapter.yaml" 2> "$tmp/daemon.log" &
-daemon=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*serving [0-9]* entities on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/daemon.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$daemon" 2>/dev/null || { cat "$tmp/daemon.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "daemon did not start" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
+start_daemon "$bin" "$tmp/fachadapter.yaml" "$tmp/daemon.log"
 target=127.0.0.1:$port
 cli() { "$bin/bin/fachadapter" --target "$target" "$@"; }
 

@@ -4,6 +4,7 @@
 # error and nothing written. Exits 77 (skipped) when ../shared/data is absent.
 # usage: xoev_example_test.sh SOURCE_DIR BINARY_DIR
 set -euo pipefail
+. "$(dirname "$0")/daemon_lib.sh"
 src=$1
 bin=$2
 data=${FACHADAPTER_SHARED_DATA:-$src/../shared/data}
@@ -30,16 +31,7 @@ rm -rf "$ex/exchange"
 FACHADAPTER_SHARED_DATA="$tmp/shared/data" "$ex/setup.sh"
 
 "$bin/bin/fachadapterd" --check-config --config "$ex/fachadapter.yaml"
-"$bin/bin/fachadapterd" --config "$ex/fachadapter.yaml" 2> "$tmp/daemon.log" &
-daemon=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*serving [0-9]* entities on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/daemon.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$daemon" 2>/dev/null || { cat "$tmp/daemon.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "daemon did not start" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
+start_daemon "$bin" "$ex/fachadapter.yaml" "$tmp/daemon.log"
 F() { "$bin/bin/fachadapter" --target "127.0.0.1:$port" "$@"; }
 
 out=$(F --format csv query Eingang --fields datei,status,planname)
