@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace fachadapter::flatfile {
@@ -681,16 +682,19 @@ std::string FlatFileConnector::Frame(const EntityDef& e, const std::string& data
 
 // Builds a Row for new record data (to decode the response and compute the etag).
 namespace {
+// The CSV fields of `row` may point into the reader's buffer (unescaped quoted fields), so the
+// reader lives as long as the row.
 struct OwnedRow {
   std::string text;
+  std::optional<CsvReader> reader;
   Row row;
 };
 Status MakeRow(const EntityDef& e, const std::string& data, OwnedRow* r) {
   r->text = data;
   r->row.bytes = r->text;
   if (e.format == Format::kCsv) {
-    CsvReader cr(r->text, e.csv);
-    if (cr.Next(&r->row.csv) != CsvReader::Step::kRow) return Internal("cannot re-read the new CSV row");
+    r->reader.emplace(r->text, e.csv);
+    if (r->reader->Next(&r->row.csv) != CsvReader::Step::kRow) return Internal("cannot re-read the new CSV row");
   }
   return Status::OK();
 }

@@ -746,7 +746,7 @@ struct HostCounters {
 
 TEST(FlatFilePlugin, CAbiWithHostCounters) {
   std::string so = (fachadapter::testing::PluginDir() / "fachadapter_connector_flatfile.so").string();
-  void* h = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* h = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);  // see plugin_client.h
   ASSERT_NE(h, nullptr) << ::dlerror();
   auto init = reinterpret_cast<FaConnectorInitFn>(::dlsym(h, FACHADAPTER_CONNECTOR_ENTRY));
   ASSERT_NE(init, nullptr);
