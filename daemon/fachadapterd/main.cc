@@ -2,7 +2,11 @@
 //
 // Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT) or a valid --check-config;
 // 2 for a broken configuration or usage; 1 when a back end, plugin or listener fails at start.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstring>
@@ -24,6 +28,27 @@ constexpr char kUsage[] =
     "\n"
     "Signals: SIGTERM or SIGINT stop accepting calls and let in-flight calls finish within\n"
     "server.shutdown_grace_seconds, then exit 0. SIGHUP reloads security.policy.\n";
+
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void OnSignal(int sig) {
+  const int saved = errno;
+  const unsigned char b = static_cast<unsigned char>(sig);
+  ssize_t n = write(g_signal_pipe[1], &b, 1);  // async-signal-safe; a full pipe drops extras
+  (void)n;
+  errno = saved;
+}
+
+// Blocks until a stop or reload signal arrives and returns it.
+int NextSignal() {
+  unsigned char b = 0;
+  while (true) {
+    ssize_t n = read(g_signal_pipe[0], &b, 1);
+    if (n == 1) return b;
+    if (n < 0 && errno == EINTR) continue;
+    return SIGTERM;  // the pipe broke: stop rather than hang
+  }
+}
 
 int ExitCodeFor(const fachadapter::Status& s) {
   return s.reason() == "INVALID_CONFIG" || s.code() == fachadapter::StatusCode::kInvalidArgument ||
@@ -61,13 +86,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so that only sigwait below sees them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Signals are turned into bytes on a pipe that the main thread reads. A signal mask alone is
+  // not enough: libraries start threads of their own (gRPC's thread pools among them) whose
+  // masks we do not control, and a SIGTERM delivered to one of those would kill the process
+  // without a graceful shutdown. A handler runs in whatever thread gets the signal.
+  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
+    std::perror("fachadapterd: pipe");
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = &OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto config = fachadapter::LoadConfigFile(config_path);
@@ -106,7 +137,7 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   // SIGHUP reloads the authorization policy; a broken one keeps the last good one.
-  while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+  while ((sig = NextSignal()) == SIGHUP) {
     fachadapter::Status s = (*server)->ReloadPolicy();
     if (s.ok()) {
       std::fprintf(stderr, "fachadapterd: SIGHUP: policy reloaded from %s\n", config_path.c_str());

@@ -617,6 +617,20 @@ TEST(DaemonStartTest, BrokenConfigMissingDriverAndCheckConfig) {
   EXPECT_NE(missing.output.find("does not exist"), std::string::npos) << missing.output;
 }
 
+// SIGTERM right after start-up, before any call: library threads of gRPC exist then whose
+// signal masks the daemon does not control; the stop must still be graceful.
+TEST(DaemonStartTest, SigtermOnAnIdleDaemonExitsCleanly) {
+  TempDir dir;
+  CreateLegacyDatabase(dir / "gewerbe.db");
+  testing::WriteFile(dir / "cfg.yaml", Config(dir / "gewerbe.db"));
+  for (int i = 0; i < 3; ++i) {
+    Daemon d(dir / "cfg.yaml", dir / "d.log");
+    ASSERT_TRUE(d.up()) << d.log();
+    EXPECT_EQ(d.Stop(), 0) << d.log();
+    EXPECT_NE(d.log().find("fachadapterd: stopped"), std::string::npos) << d.log();
+  }
+}
+
 TEST(DaemonStartTest, SigtermWithCallInFlightExitsCleanly) {
   TempDir dir;
   CreateLegacyDatabase(dir / "gewerbe.db");
