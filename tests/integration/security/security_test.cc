@@ -733,8 +733,8 @@ TEST(SecurityLimitsTest, ConcurrentCallsPerCallerAreLimited) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir / "big.db").c_str(), &db), SQLITE_OK);
     Exec(db, "CREATE TABLE T (ID INTEGER PRIMARY KEY, TXT TEXT)");
-    Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
-             "INSERT INTO T SELECT i, printf('%.2000c', 'x') FROM n");
+    Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) "
+             "INSERT INTO T SELECT i, printf('%.2000c', 'x') FROM n");  // 80 MB: more than gRPC and TCP buffer
     sqlite3_close(db);
   }
   testing::SigningKey key(dir.path(), "k", "ES256");
@@ -804,8 +804,8 @@ TEST(SecurityLimitsTest, DeadlineCapEndsStalledStreams) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir / "big.db").c_str(), &db), SQLITE_OK);
     Exec(db, "CREATE TABLE T (ID INTEGER PRIMARY KEY, TXT TEXT)");
-    Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
-             "INSERT INTO T SELECT i, printf('%.2000c', 'x') FROM n");
+    Exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000) "
+             "INSERT INTO T SELECT i, printf('%.2000c', 'x') FROM n");  // 80 MB: more than gRPC and TCP buffer
     sqlite3_close(db);
   }
   testing::SigningKey key(dir.path(), "k", "ES256");
