@@ -896,21 +896,32 @@ Status FlatFileConnector::Insert(const cv1::InsertRequest& req, cv1::InsertRespo
   return CommitTempFile(tmp, e.path);
 }
 
-Status FlatFileConnector::Update(const cv1::UpdateRequest& req, cv1::UpdateResponse* resp, sdk::CallContext&) {
-  FA_ASSIGN_OR_RETURN(EntityState * st, Find(req.entity()));
-  const EntityDef& e = *st->def;
+// Update and Delete alike: refuse append-only files, take the write lock, find the record by
+// key and check the client's etag against it.
+Status FlatFileConnector::LockExistingRecord(const EntityDef& e,
+                                             const google::protobuf::RepeatedPtrField<cv1::FieldValue>& key_values,
+                                             const std::string& etag, WriteTxn* t, Row* row,
+                                             std::string* key) {
   if (e.mode == Mode::kAppend) return FailedPrecondition(e.name + " is append-only", "APPEND_ONLY");
-  FA_ASSIGN_OR_RETURN(std::string key, KeyFromValues(e, req.key()));
-  WriteTxn t;
-  FA_RETURN_IF_ERROR(BeginWrite(e, &t));
-  Row row;
+  FA_ASSIGN_OR_RETURN(*key, KeyFromValues(e, key_values));
+  FA_RETURN_IF_ERROR(BeginWrite(e, t));
   bool exists = false;
-  FA_RETURN_IF_ERROR(FindByKey(e, t, key, &row, &exists));
+  FA_RETURN_IF_ERROR(FindByKey(e, *t, *key, row, &exists));
   if (!exists) return NotFound(e.name + ": no record with this key", "NOT_FOUND");
-  if (!req.etag().empty() && req.etag() != HashHex(row.bytes)) {
+  if (!etag.empty() && etag != HashHex(row->bytes)) {
     return Status(StatusCode::kAborted, e.name + ": the record changed since it was read (etag mismatch)",
                   "ETAG_MISMATCH");
   }
+  return Status::OK();
+}
+
+Status FlatFileConnector::Update(const cv1::UpdateRequest& req, cv1::UpdateResponse* resp, sdk::CallContext&) {
+  FA_ASSIGN_OR_RETURN(EntityState * st, Find(req.entity()));
+  const EntityDef& e = *st->def;
+  WriteTxn t;
+  Row row;
+  std::string key;
+  FA_RETURN_IF_ERROR(LockExistingRecord(e, req.key(), req.etag(), &t, &row, &key));
   FA_ASSIGN_OR_RETURN(std::string data, EncodeRecord(e, &row, req.values()));
   FA_RETURN_IF_ERROR(RecordResponse(e, data, resp->mutable_fields(), resp->mutable_record()));
   // A changed key must stay unique.
@@ -940,18 +951,10 @@ Status FlatFileConnector::Update(const cv1::UpdateRequest& req, cv1::UpdateRespo
 Status FlatFileConnector::Delete(const cv1::DeleteRequest& req, cv1::DeleteResponse*, sdk::CallContext&) {
   FA_ASSIGN_OR_RETURN(EntityState * st, Find(req.entity()));
   const EntityDef& e = *st->def;
-  if (e.mode == Mode::kAppend) return FailedPrecondition(e.name + " is append-only", "APPEND_ONLY");
-  FA_ASSIGN_OR_RETURN(std::string key, KeyFromValues(e, req.key()));
   WriteTxn t;
-  FA_RETURN_IF_ERROR(BeginWrite(e, &t));
   Row row;
-  bool exists = false;
-  FA_RETURN_IF_ERROR(FindByKey(e, t, key, &row, &exists));
-  if (!exists) return NotFound(e.name + ": no record with this key", "NOT_FOUND");
-  if (!req.etag().empty() && req.etag() != HashHex(row.bytes)) {
-    return Status(StatusCode::kAborted, e.name + ": the record changed since it was read (etag mismatch)",
-                  "ETAG_MISMATCH");
-  }
+  std::string key;
+  FA_RETURN_IF_ERROR(LockExistingRecord(e, req.key(), req.etag(), &t, &row, &key));
   std::string_view cur = t.current.data();
   return ReplaceFileAtomically(e.path, {cur.substr(0, row.pos.start), cur.substr(row.end)});
 }

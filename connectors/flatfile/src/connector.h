@@ -58,6 +58,9 @@ class FlatFileConnector : public sdk::Connector {
   Result<std::string> EncodeRecord(const EntityDef& e, const Row* old,
                                    const google::protobuf::RepeatedPtrField<cv1::FieldValue>& values);
   Status FindByKey(const EntityDef& e, WriteTxn& t, const std::string& key, Row* found, bool* exists);
+  Status LockExistingRecord(const EntityDef& e,
+                            const google::protobuf::RepeatedPtrField<cv1::FieldValue>& key_values,
+                            const std::string& etag, WriteTxn* t, Row* row, std::string* key);
   Result<std::string> KeyFromValues(const EntityDef& e,
                                     const google::protobuf::RepeatedPtrField<cv1::FieldValue>& kv);
 
