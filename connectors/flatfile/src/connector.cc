@@ -410,6 +410,7 @@ Status FlatFileConnector::Open(const cv1::OpenRequest& req) {
     }
     entities_[e->name] = std::move(st);
   }
+  RecoverJournals();
   return Status::OK();
 }
 
@@ -568,22 +569,69 @@ Status FlatFileConnector::BeginWrite(const EntityDef& e, WriteTxn* t) {
     if (!m) m = std::make_unique<std::mutex>();
     t->path_lock = std::unique_lock<std::mutex>(*m);
   }
-  FA_ASSIGN_OR_RETURN(t->lock, FileLock::Acquire(e.path, e.lock, /*exclusive=*/true));
-  auto m = MappedFile::Open(e.path);
-  if (m.ok()) t->current = std::move(m).value();
-  else if (m.status().code() != StatusCode::kNotFound) return m.status();
-  t->snap = std::make_shared<Snapshot>();
-  t->snap->paths.push_back(e.path);
-  auto m2 = MappedFile::Open(e.path);
-  t->snap->files.push_back(m2.ok() ? std::move(m2).value() : MappedFile());
-  FA_RETURN_IF_ERROR(LoadJournal(e, t));
-  return Status::OK();
+  // Repairing a torn append renames a new file over the one we locked; the lock has to be
+  // taken again on the new file before anything is written.
+  for (int attempt = 0;; ++attempt) {
+    FA_ASSIGN_OR_RETURN(t->lock, FileLock::Acquire(e.path, e.lock, /*exclusive=*/true));
+    auto m = MappedFile::Open(e.path);
+    if (m.ok()) t->current = std::move(m).value();
+    else if (m.status().code() != StatusCode::kNotFound) return m.status();
+    else t->current = MappedFile();
+    t->snap = std::make_shared<Snapshot>();
+    t->snap->paths.push_back(e.path);
+    auto m2 = MappedFile::Open(e.path);
+    t->snap->files.push_back(m2.ok() ? std::move(m2).value() : MappedFile());
+    bool relock = false;
+    FA_RETURN_IF_ERROR(LoadJournal(e, t, &relock));
+    if (!relock) return Status::OK();
+    t->lock.Release();
+    if (attempt == 3) return Unavailable(e.path + " keeps changing while its journal is recovered");
+  }
+}
+
+// Recovers what writers that died left behind (torn appends, unfinished inserts) at open
+// rather than at the next write, so that readers see a whole file as soon as the adapter is back.
+void FlatFileConnector::RecoverJournals() {
+  for (auto& [name, st] : entities_) {
+    const EntityDef& e = *st->def;
+    if (e.mode == Mode::kReadOnly || ::access(e.journal.c_str(), F_OK) != 0) continue;
+    WriteTxn t;
+    Status s = BeginWrite(e, &t);
+    if (!s.ok()) host().Log(FA_LOG_WARNING, "flatfile: cannot recover the journal of " + name + " yet: " + s.message());
+  }
+}
+
+namespace {
+
+// An append cut short by a crash (SIGKILL or power loss in the middle of write(2)) leaves a
+// prefix of its bytes that ends on a page or sector boundary: the kernel copies a write page by
+// page and gives up between pages. Returns the length of the longest such prefix of `bytes` at
+// `off`, or 0.
+size_t TornAppendPrefix(std::string_view data, uint64_t off, std::string_view bytes) {
+  if (off >= data.size() || bytes.size() < 2) return 0;
+  constexpr uint64_t kSector = 512;
+  for (size_t k = std::min<uint64_t>(bytes.size() - 1, data.size() - off); k > 0; --k) {
+    if ((off + k) % kSector == 0 && data.compare(off, k, bytes.substr(0, k)) == 0) return k;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool FlatFileConnector::FileParses(const EntityDef& e, WriteTxn& t) {
+  RowReader reader(e, t.snap);
+  Row row;
+  while (true) {
+    auto s = reader.Next(&row);
+    if (s == RowReader::Step::kEnd) return true;
+    if (s == RowReader::Step::kError && !e.skip_bad) return false;
+  }
 }
 
 // Journal line: "<state> <key b64> <hash b64> <ref> <response b64>\n"; state P (temp file
 // <ref> renamed over the data file = committed), A (append at <ref> = "offset:length:etag"),
 // D (done).
-Status FlatFileConnector::LoadJournal(const EntityDef& e, WriteTxn* t) {
+Status FlatFileConnector::LoadJournal(const EntityDef& e, WriteTxn* t, bool* relock) {
   t->journal.clear();
   std::ifstream in(e.journal, std::ios::binary);
   std::string line;
@@ -605,24 +653,52 @@ Status FlatFileConnector::LoadJournal(const EntityDef& e, WriteTxn* t) {
       if (::access(tmp.c_str(), F_OK) == 0) continue;
       j.state = 'D';
     } else if (j.state == 'A') {
-      // An append is in the file if its record is: by key where the entity has one (the
-      // legacy program may have changed other fields since), else by its bytes.
-      unsigned long long off = 0, len = 0;
-      char etag[17] = {};
-      char keyb64[1024] = {};
-      int n = std::sscanf(j.ref.c_str(), "%llu:%llu:%16[0-9a-f]:%1023s", &off, &len, etag, keyb64);
-      bool done = false;
-      std::string key;
-      if (n == 4 && UnB64(keyb64, &key) && !e.key.empty()) {
-        Row found;
-        bool exists = false;
-        done = FindByKey(e, *t, key, &found, &exists).ok() && exists;
-      } else if (n >= 3) {
-        done = off + len <= data.size() && HashHex(data.substr(off, len)) == etag;
+      // ref: "offset:length:hash[:key b64[:record bytes b64]]". An append is in the file if its
+      // record is: by key where the entity has one (the legacy program may have changed other
+      // fields since), else by its bytes.
+      std::vector<std::string> parts;
+      for (size_t from = 0;;) {
+        size_t colon = j.ref.find(':', from);
+        parts.push_back(j.ref.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
+        if (colon == std::string::npos) break;
+        from = colon + 1;
+      }
+      if (parts.size() < 3) continue;
+      uint64_t off = std::strtoull(parts[0].c_str(), nullptr, 10);
+      uint64_t len = std::strtoull(parts[1].c_str(), nullptr, 10);
+      std::string key, bytes;
+      if (parts.size() > 3 && !UnB64(parts[3], &key)) continue;
+      if (parts.size() > 4 && !UnB64(parts[4], &bytes)) continue;
+      // A torn piece at the very end is one whatever the key says (its first bytes may hold the
+      // whole key); one in the middle (the legacy program appended after it) only when the file
+      // does not parse as it is.
+      size_t torn = TornAppendPrefix(data, off, bytes);
+      bool done = false, parses = true;
+      if (torn == 0 || off + torn != data.size()) {
+        if (!key.empty() && !e.key.empty()) {
+          Row found;
+          bool exists = false;
+          Status s = FindByKey(e, *t, key, &found, &exists);
+          parses = s.ok();
+          done = s.ok() && exists;
+        } else {
+          done = off + len <= data.size() && HashHex(data.substr(off, len)) == parts[2];
+          if (!done && torn) parses = FileParses(e, *t);
+        }
+      }
+      if (torn && !done && (off + torn == data.size() || !parses)) {
+        // Never acknowledged: cut it out under the lock, with a new file so that readers
+        // mapping the old one are not cut short. The entry stays; the next pass drops it.
+        host().Log(FA_LOG_WARNING, "flatfile: " + e.path + ": removing " + std::to_string(torn) +
+                                       " bytes of an append interrupted at byte " + std::to_string(off));
+        FA_RETURN_IF_ERROR(ReplaceFileAtomically(e.path, {data.substr(0, off), data.substr(off + torn)}));
+        *relock = true;
+        return Status::OK();
       }
       dirty = true;
       if (!done) continue;
       j.state = 'D';
+      if (j.key.empty()) continue;  // nothing to replay without an idempotency key
     }
     t->journal.push_back(std::move(j));
   }
@@ -650,7 +726,8 @@ Status FlatFileConnector::SaveJournal(const EntityDef& e, WriteTxn* t) {
   for (size_t i = from; i < t->journal.size(); ++i) {
     const auto& j = t->journal[i];
     text += j.state;
-    text += ' ' + B64(j.key) + ' ' + B64(j.hash) + ' ' + j.ref + ' ' + (j.response.empty() ? "=" : B64(j.response)) + '\n';
+    auto field = [](const std::string& v) { return v.empty() ? std::string("=") : B64(v); };
+    text += ' ' + field(j.key) + ' ' + field(j.hash) + ' ' + j.ref + ' ' + field(j.response) + '\n';
   }
   return ReplaceFileAtomically(e.journal, {text});
 }
@@ -868,21 +945,22 @@ Status FlatFileConnector::Insert(const cv1::InsertRequest& req, cv1::InsertRespo
   std::string response;
   resp->SerializeToString(&response);
   if (e.mode == Mode::kAppend) {
-    if (!req.idempotency_key().empty()) {
-      std::string key_text;
-      if (!e.key.empty()) {
-        std::vector<const v1::Value*> ptrs;
-        for (int k : e.key) ptrs.push_back(&resp->record().values(k));
-        key_text = KeyText(ptrs);
-      }
-      JournalEntry j{'A', req.idempotency_key(), req.request_hash(),
-                     std::to_string(cur.size() + sep.size()) + ":" + std::to_string(framed.size()) + ":" +
-                         HashHex(framed) + (key_text.empty() ? "" : ":" + B64(key_text)),
-                     response};
-      t.journal.push_back(j);
-      FA_RETURN_IF_ERROR(SaveJournal(e, &t));
+    // Journalled with or without an idempotency key: after a crash the entry is what tells a
+    // torn piece of this record from data (see TornAppendPrefix).
+    std::string key_text;
+    if (!req.idempotency_key().empty() && !e.key.empty()) {
+      std::vector<const v1::Value*> ptrs;
+      for (int k : e.key) ptrs.push_back(&resp->record().values(k));
+      key_text = KeyText(ptrs);
     }
-    return AppendDurably(e.path, sep + framed);
+    std::string bytes = sep + framed;
+    JournalEntry j{'A', req.idempotency_key(), req.request_hash(),
+                   std::to_string(cur.size()) + ":" + std::to_string(bytes.size()) + ":" + HashHex(bytes) + ":" +
+                       B64(key_text) + ":" + B64(bytes),
+                   req.idempotency_key().empty() ? std::string() : response};
+    t.journal.push_back(j);
+    FA_RETURN_IF_ERROR(SaveJournal(e, &t));
+    return AppendDurably(e.path, bytes);
   }
   FA_ASSIGN_OR_RETURN(std::string tmp, WriteTempFile(e.path, {cur, sep, framed}));
   if (!req.idempotency_key().empty()) {

@@ -49,7 +49,11 @@ class FlatFileConnector : public sdk::Connector {
   void BuildIndex(EntityState& st, std::shared_ptr<Snapshot> snap);
   std::shared_ptr<Snapshot> LookupKey(EntityState& st, const std::string& key, std::vector<RowPos>* out);
   Status BeginWrite(const EntityDef& e, WriteTxn* t);
-  Status LoadJournal(const EntityDef& e, WriteTxn* t);
+  // Sets *relock when it replaced the data file (a torn append cut out): the lock must be taken
+  // again on the new file.
+  Status LoadJournal(const EntityDef& e, WriteTxn* t, bool* relock);
+  bool FileParses(const EntityDef& e, WriteTxn& t);
+  void RecoverJournals();
   Status SaveJournal(const EntityDef& e, WriteTxn* t);
   std::string Frame(const EntityDef& e, const std::string& data, std::string_view old_header,
                     std::string_view file);

@@ -154,12 +154,20 @@ void LegacyUnlock(const std::string& path, int fd) {
         data.resize(static_cast<size_t>(st.st_size));
         if (::pread(fd, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size())) ::_exit(11);
       }
-      size_t recs = data.size() / 31;
-      if (recs > 0) {
-        size_t i = rng() % recs;
+      // Like a real program it finds records by their line ends and leaves alone a line it
+      // cannot parse (a record torn by a crash).
+      std::vector<size_t> starts;
+      for (size_t at = 0; at < data.size();) {
+        size_t nl = data.find('\n', at);
+        if (nl == std::string::npos) break;
+        if (nl - at == 30) starts.push_back(at);
+        at = nl + 1;
+      }
+      if (!starts.empty()) {
+        size_t at = starts[rng() % starts.size()];
         std::string txt = "legacy rewrite " + std::to_string(n);
         txt.resize(22, ' ');
-        data.replace(i * 31 + 8, 22, txt);
+        data.replace(at + 8, 22, txt);
       }
       std::string tmp = path + ".legacy-tmp";
       int t = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -223,8 +231,10 @@ void RunFaultTest(const std::string& mode, const std::string& lock) {
     Drain(daemon_pipe[0], &daemon_acks);
     Drain(legacy_pipe[0], &legacy_acks);
     int last = daemon_acks.empty() ? 0 : daemon_acks.back();
-    // Check the file: parses completely, every acknowledged record once, at most the one
-    // interrupted insert beyond them.
+    // The adapter comes back (opening recovers what the killed writer left, e.g. a torn append,
+    // even if the legacy program appended after it). Then the file parses completely, holds every
+    // acknowledged record once, and at most the one interrupted insert beyond them.
+    OpenConnector(path, mode);
     cv1::ScanRequest q;
     q.set_entity("t");
     q.add_fields("ID");

@@ -556,6 +556,98 @@ TEST(FlatFileCobol, RdwRecordsAppendOnly) {
   EXPECT_EQ(c.Delete(del, &dr, ctx).reason(), "APPEND_ONLY");
 }
 
+// A writer killed in the middle of an append leaves the first part of its record, cut at a
+// page boundary (the kernel copies a write page by page). The record was never acknowledged:
+// the next open cuts the piece out, also when the legacy program appended after it, and a retry
+// with the same idempotency key appends the record once.
+TEST(FlatFileWrite, TornAppendIsCutOutOnOpen) {
+  for (bool legacy_appended_after : {false, true}) {
+    SCOPED_TRACE(legacy_appended_after ? "legacy appended after the torn piece" : "torn piece at the end");
+    TempDir dir;
+    std::string path = (dir / "t.txt").string();
+    // 396 records of 31 bytes end at byte 12276; the next one crosses the page boundary at 12288.
+    std::string old;
+    for (int i = 1; i <= 396; ++i) {
+      char rec[40];
+      std::snprintf(rec, sizeof rec, "%08d%-22s\n", i, "old");
+      old += rec;
+    }
+    WriteFile(path, old);
+    std::string json = R"({"files": {"t": {"path": ")" + path + R"(", "format": "fixed", "key": ["ID"],
+        "mode": "append", "fields": [{"name": "ID", "offset": 0, "length": 8, "type": "int64", "pad": "zero"},
+                                     {"name": "TXT", "offset": 8, "length": 22}]}}})";
+    cv1::InsertRequest ins;
+    ins.set_entity("t");
+    AddValue(ins.mutable_values(), "ID", I(1000));
+    AddValue(ins.mutable_values(), "TXT", S("new"));
+    ins.set_idempotency_key("key-1000");
+    ins.set_request_hash("hash-1000");
+    sdk::CallContext ctx;
+    {
+      FlatFileConnector c;
+      ASSERT_TRUE(c.Open(OpenReq(json)).ok());
+      cv1::InsertResponse ir;
+      Status s = c.Insert(ins, &ir, ctx);
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+    // What the kill leaves: the journal entry of the append, 12 of its 31 bytes in the file.
+    std::string file = ReadFile(path);
+    ASSERT_EQ(file.size(), 12307u);
+    file.resize(12288);
+    std::string legacy = "90000001legacy append         \n";
+    if (legacy_appended_after) file += legacy;
+    WriteFile(path, file);
+    FlatFileConnector c;
+    ASSERT_TRUE(c.Open(OpenReq(json)).ok());
+    EXPECT_EQ(ReadFile(path), old + (legacy_appended_after ? legacy : ""));
+    auto r = RunScan(c, ScanOf("t"));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    EXPECT_EQ(r.rows.size(), legacy_appended_after ? 397u : 396u);
+    cv1::InsertResponse ir;
+    Status s = c.Insert(ins, &ir, ctx);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_FALSE(ir.replayed());
+    cv1::InsertResponse again;
+    ASSERT_TRUE(c.Insert(ins, &again, ctx).ok());
+    EXPECT_TRUE(again.replayed());
+    EXPECT_EQ(ReadFile(path), old + (legacy_appended_after ? legacy : "") + "00001000new                   \n");
+  }
+}
+
+// A record that the legacy program changed after our append completed is not mistaken for a
+// torn one, although its first bytes up to a page boundary are ours.
+TEST(FlatFileWrite, ChangedAppendedRecordIsNotCut) {
+  TempDir dir;
+  std::string path = (dir / "t.txt").string();
+  std::string old;
+  for (int i = 1; i <= 396; ++i) {
+    char rec[40];
+    std::snprintf(rec, sizeof rec, "%08d%-22s\n", i, "old");
+    old += rec;
+  }
+  WriteFile(path, old);
+  std::string json = R"({"files": {"t": {"path": ")" + path + R"(", "format": "fixed",
+      "mode": "append", "fields": [{"name": "ID", "offset": 0, "length": 8, "type": "int64", "pad": "zero"},
+                                   {"name": "TXT", "offset": 8, "length": 22}]}}})";
+  sdk::CallContext ctx;
+  {
+    FlatFileConnector c;
+    ASSERT_TRUE(c.Open(OpenReq(json)).ok());
+    cv1::InsertRequest ins;
+    ins.set_entity("t");
+    AddValue(ins.mutable_values(), "ID", I(1000));
+    AddValue(ins.mutable_values(), "TXT", S("new"));
+    cv1::InsertResponse ir;
+    ASSERT_TRUE(c.Insert(ins, &ir, ctx).ok());
+  }
+  std::string file = ReadFile(path);
+  file.replace(12276 + 12, 10, "changed   ");
+  WriteFile(path, file);
+  FlatFileConnector c;
+  ASSERT_TRUE(c.Open(OpenReq(json)).ok());
+  EXPECT_EQ(ReadFile(path), file);
+}
+
 TEST(FlatFileCobol, SharedDataThroughTheConnector) {
   FACHADAPTER_REQUIRE_SHARED_DATA();
   auto legacy = SharedDataDir() / "legacy";
