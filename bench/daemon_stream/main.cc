@@ -16,29 +16,15 @@
 // Exit codes: 0 when both measures ran and returned every row (whatever the ratio), 1 on any
 // failure (daemon did not start, wrong row count, ODBC error), 2 on a bad command line.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sql.h>
 #include <sqlext.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <regex>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,20 +32,13 @@
 #include <grpcpp/grpcpp.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/bench_util.h"
 #include "fachadapter/v1/adapter.grpc.pb.h"
-
-extern char** environ;
 
 namespace {
 
-namespace fs = std::filesystem;
 namespace v1 = ::fachadapter::v1;
-using Clock = std::chrono::steady_clock;
-
-/// A setup or measurement failure; main prints it and exits 1.
-struct BenchError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using namespace ::fachadapter::bench;  // NOLINT: the benches' shared helpers
 
 #ifndef FACHADAPTER_SOURCE_DIR
 #define FACHADAPTER_SOURCE_DIR "."
@@ -91,28 +70,12 @@ constexpr const char* kUsage =
     "                    string for both measures, e.g. 'StepAPI=0' for the SQLite3 driver\n"
     "  --keep            keep the work folder (config, daemon log, database)\n";
 
-[[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr, "bench_daemon_stream: %s\n%s", why.c_str(), kUsage);
-  std::exit(2);
-}
-
-int64_t ParseCount(const std::string& flag, const char* text, int64_t min, int64_t max) {
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
-    Usage(flag + " wants a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
-          ", not '" + text + "'");
-  }
-  return v;
-}
-
 Options ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* {
-      if (i + 1 >= argc) Usage(a + " needs a value");
+      if (i + 1 >= argc) throw UsageError(a + " needs a value");
       return argv[++i];
     };
     if (a == "--rows") o.rows = ParseCount(a, value(), 1, 100000000);
@@ -128,179 +91,12 @@ Options ParseOptions(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     } else {
-      Usage("unknown option '" + a + "'");
+      throw UsageError("unknown option '" + a + "'");
     }
   }
   if (o.daemon.empty()) o.daemon = fs::read_symlink("/proc/self/exe").parent_path() / "fachadapterd";
   return o;
 }
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// A fresh folder under $TMPDIR (or /tmp), removed at the end unless kept.
-class WorkDir {
- public:
-  explicit WorkDir(bool keep) : keep_(keep) {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/bench_daemon_stream.XXXXXX";
-    if (!mkdtemp(tmpl.data())) throw BenchError("cannot create a folder like " + tmpl + ": " + std::strerror(errno));
-    path_ = tmpl;
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    if (!keep_) fs::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-  bool keep_;
-};
-
-/// Runs argv to its end with stdout and stderr into `log`, killing it after `timeout`;
-/// returns its exit status (128 + signal if it was killed).
-int RunToEnd(const std::vector<std::string>& argv, const fs::path& log, std::chrono::seconds timeout) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw BenchError("cannot start " + argv[0] + ": " + std::strerror(rc));
-  const auto until = Clock::now() + timeout;
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (Clock::now() > until) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/// CPU time (user + system) a process has used so far, from /proc/PID/stat.
-double ProcessCpuSeconds(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(stat.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-/// Peak resident memory of a process in MB (VmHWM), 0 if unknown.
-double PeakRssMb(pid_t pid) {
-  std::istringstream in(ReadFile("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-  }
-  return 0;
-}
-
-/// CPU time of this whole process (all threads, gRPC's included).
-double SelfCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-/// fachadapterd as a child process, on a free loopback port; SIGTERM when done.
-class DaemonProcess {
- public:
-  DaemonProcess(const fs::path& binary, const fs::path& config, const fs::path& log) : log_(log) {
-    if (access(binary.c_str(), X_OK) != 0) {
-      throw BenchError("no daemon at " + binary.string() + " (build the fachadapterd target, or pass --daemon)");
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    std::string bin = binary.string(), flag = "--config", cfg = config.string();
-    char* args[] = {bin.data(), flag.data(), cfg.data(), nullptr};
-    int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, args, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) throw BenchError("cannot start " + bin + ": " + std::strerror(rc));
-    static const std::regex kServing(R"(serving \d+ entities on 127\.0\.0\.1:(\d+))");
-    const auto until = Clock::now() + std::chrono::seconds(30);
-    for (;;) {
-      std::smatch m;
-      std::string out = ReadFile(log_);
-      if (std::regex_search(out, m, kServing)) {
-        port_ = std::stoi(m[1]);
-        return;
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw BenchError("fachadapterd exited at start-up; its log:\n" + out);
-      }
-      if (Clock::now() > until) {
-        Kill();  // a throwing constructor runs no destructor
-        throw BenchError("fachadapterd did not report its port within 30 s; its log:\n" + out);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~DaemonProcess() { Kill(); }
-  DaemonProcess(const DaemonProcess&) = delete;
-  DaemonProcess& operator=(const DaemonProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return ReadFile(log_); }
-
-  /// SIGTERM, then waits up to 30 s; returns the exit status (-1: had to be killed).
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    const auto until = Clock::now() + std::chrono::seconds(30);
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (Clock::now() > until) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  void Kill() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-
-  fs::path log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 /// What the example's config says about the measured entity.
 struct EntitySpec {
@@ -315,34 +111,7 @@ struct EntitySpec {
 /// (ODBC keywords ignore case) or added. Replacing rather than appending matters: drivers
 /// take the first occurrence of a keyword.
 std::string ConnectionString(const std::string& example, const std::string& overrides, const fs::path& db) {
-  std::vector<std::pair<std::string, std::string>> attrs;
-  auto set = [&attrs](const std::string& item) {
-    size_t eq = item.find('=');
-    if (item.empty() || eq == std::string::npos) return;
-    std::string key = item.substr(0, eq);
-    auto same = [&key](const auto& kv) {
-      return kv.first.size() == key.size() &&
-             std::equal(key.begin(), key.end(), kv.first.begin(),
-                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                    std::tolower(static_cast<unsigned char>(b)); });
-    };
-    auto it = std::find_if(attrs.begin(), attrs.end(), same);
-    if (it == attrs.end()) {
-      attrs.emplace_back(key, item.substr(eq + 1));
-    } else {
-      it->second = item.substr(eq + 1);
-    }
-  };
-  auto set_all = [&set](const std::string& list) {
-    std::istringstream in(list);
-    for (std::string item; std::getline(in, item, ';');) set(item);
-  };
-  set_all(example);
-  set("Database=" + fs::absolute(db).string());
-  set_all(overrides);
-  std::string cs;
-  for (const auto& [k, v] : attrs) cs += (cs.empty() ? "" : ";") + k + "=" + v;
-  return cs;
+  return MergeConnectionString(MergeConnectionString(example, "Database=" + fs::absolute(db).string()), overrides);
 }
 
 /// Rewrites the example's config to serve `db` on a free loopback port with large batches,
@@ -390,141 +159,6 @@ EntitySpec WriteConfig(const Options& o, const fs::path& db, const fs::path& out
   return spec;
 }
 
-// ---- Measure B: raw ODBC bound-column block fetch in this process ----
-
-std::string OdbcDiagnostics(SQLSMALLINT type, SQLHANDLE handle) {
-  std::string out;
-  SQLCHAR state[6], text[512];
-  SQLINTEGER native = 0;
-  SQLSMALLINT len = 0;
-  for (SQLSMALLINT i = 1; SQLGetDiagRec(type, handle, i, state, &native, text, sizeof text, &len) == SQL_SUCCESS; ++i) {
-    out += std::string(out.empty() ? "" : "; ") + reinterpret_cast<char*>(state) + ": " +
-           reinterpret_cast<char*>(text);
-  }
-  return out;
-}
-
-void OdbcCheck(SQLRETURN rc, SQLSMALLINT type, SQLHANDLE handle, const char* what) {
-  if (!SQL_SUCCEEDED(rc)) throw BenchError(std::string("ODBC ") + what + " failed: " + OdbcDiagnostics(type, handle));
-}
-
-/// One connection through the driver manager; each Run() is one statement fetched to its end.
-class RawOdbc {
- public:
-  RawOdbc(const std::string& connection_string, std::string sql, int fetch_rows)
-      : sql_(std::move(sql)), fetch_rows_(static_cast<SQLULEN>(fetch_rows)) {
-    OdbcCheck(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_), SQL_HANDLE_ENV, env_, "allocating the environment");
-    OdbcCheck(SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0),
-              SQL_HANDLE_ENV, env_, "setting ODBC 3");
-    OdbcCheck(SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_), SQL_HANDLE_ENV, env_, "allocating a connection");
-    std::string cs = connection_string;
-    OdbcCheck(SQLDriverConnect(dbc_, nullptr, reinterpret_cast<SQLCHAR*>(cs.data()), SQL_NTS, nullptr, 0, nullptr,
-                               SQL_DRIVER_NOPROMPT),
-              SQL_HANDLE_DBC, dbc_, "connecting");
-  }
-  ~RawOdbc() {
-    if (dbc_) {
-      SQLDisconnect(dbc_);
-      SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
-    }
-    if (env_) SQLFreeHandle(SQL_HANDLE_ENV, env_);
-  }
-  RawOdbc(const RawOdbc&) = delete;
-  RawOdbc& operator=(const RawOdbc&) = delete;
-
-  struct Fetched {
-    int64_t rows = 0;
-    int64_t value_bytes = 0;  // sum of the fetched lengths, so the values are really looked at
-  };
-
-  /// Executes the statement, binds every column and fetches it to its end.
-  Fetched Run() {
-    SQLHSTMT stmt = SQL_NULL_HSTMT;
-    OdbcCheck(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &stmt), SQL_HANDLE_DBC, dbc_, "allocating a statement");
-    std::unique_ptr<void, void (*)(void*)> guard(stmt, [](void* h) { SQLFreeHandle(SQL_HANDLE_STMT, h); });
-    OdbcCheck(SQLExecDirect(stmt, reinterpret_cast<SQLCHAR*>(sql_.data()), static_cast<SQLINTEGER>(sql_.size())),
-              SQL_HANDLE_STMT, stmt, "executing the query");
-    SQLSMALLINT ncols = 0;
-    OdbcCheck(SQLNumResultCols(stmt, &ncols), SQL_HANDLE_STMT, stmt, "counting the result columns");
-
-    // Column-wise arrays, typed like a real consumer would want them: integers as SQLBIGINT,
-    // everything else as text with room for the declared length in UTF-8 (4 bytes a character).
-    struct Column {
-      SQLSMALLINT c_type;
-      SQLLEN width;
-      std::vector<char> data;
-      std::vector<SQLLEN> ind;
-    };
-    std::vector<Column> cols(static_cast<size_t>(ncols));
-    for (SQLSMALLINT i = 0; i < ncols; ++i) {
-      SQLCHAR name[256];
-      SQLSMALLINT name_len = 0, sql_type = 0, digits = 0, nullable = 0;
-      SQLULEN size = 0;
-      OdbcCheck(SQLDescribeCol(stmt, static_cast<SQLUSMALLINT>(i + 1), name, sizeof name, &name_len, &sql_type, &size,
-                               &digits, &nullable),
-                SQL_HANDLE_STMT, stmt, "describing a column");
-      Column& c = cols[static_cast<size_t>(i)];
-      bool integer = sql_type == SQL_INTEGER || sql_type == SQL_SMALLINT || sql_type == SQL_BIGINT ||
-                     sql_type == SQL_TINYINT;
-      c.c_type = integer ? SQL_C_SBIGINT : SQL_C_CHAR;
-      c.width = integer ? static_cast<SQLLEN>(sizeof(SQLBIGINT))
-                        : static_cast<SQLLEN>(std::clamp<SQLULEN>(size, 1, 8000) * 4 + 1);
-      c.data.resize(static_cast<size_t>(c.width) * fetch_rows_);
-      c.ind.resize(fetch_rows_);
-    }
-    OdbcCheck(SQLSetStmtAttr(stmt, SQL_ATTR_ROW_BIND_TYPE, reinterpret_cast<SQLPOINTER>(SQL_BIND_BY_COLUMN), 0),
-              SQL_HANDLE_STMT, stmt, "setting column-wise binding");
-    SQLRETURN rc = SQLSetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE, reinterpret_cast<SQLPOINTER>(fetch_rows_), 0);
-    OdbcCheck(rc, SQL_HANDLE_STMT, stmt, "setting the row array size");
-    SQLULEN array_size = 0;
-    SQLGetStmtAttr(stmt, SQL_ATTR_ROW_ARRAY_SIZE, &array_size, 0, nullptr);
-    if (array_size != fetch_rows_) {
-      throw BenchError("the driver took a row array size of " + std::to_string(array_size) + ", not " +
-                       std::to_string(fetch_rows_));
-    }
-    SQLULEN fetched = 0;
-    OdbcCheck(SQLSetStmtAttr(stmt, SQL_ATTR_ROWS_FETCHED_PTR, &fetched, 0), SQL_HANDLE_STMT, stmt,
-              "setting the rows-fetched pointer");
-    for (size_t i = 0; i < cols.size(); ++i) {
-      OdbcCheck(SQLBindCol(stmt, static_cast<SQLUSMALLINT>(i + 1), cols[i].c_type, cols[i].data.data(), cols[i].width,
-                           cols[i].ind.data()),
-                SQL_HANDLE_STMT, stmt, "binding a column");
-    }
-    Fetched out;
-    for (;;) {
-      rc = SQLFetch(stmt);
-      if (rc == SQL_NO_DATA) break;
-      OdbcCheck(rc, SQL_HANDLE_STMT, stmt, "fetching");
-      for (const Column& c : cols) {
-        for (SQLULEN r = 0; r < fetched; ++r) {
-          if (c.ind[r] > 0) out.value_bytes += c.ind[r];
-        }
-      }
-      out.rows += static_cast<int64_t>(fetched);
-    }
-    return out;
-  }
-
-  /// One scalar integer, for the row count.
-  int64_t QueryInt(std::string sql) {
-    SQLHSTMT stmt = SQL_NULL_HSTMT;
-    OdbcCheck(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &stmt), SQL_HANDLE_DBC, dbc_, "allocating a statement");
-    std::unique_ptr<void, void (*)(void*)> guard(stmt, [](void* h) { SQLFreeHandle(SQL_HANDLE_STMT, h); });
-    OdbcCheck(SQLExecDirect(stmt, reinterpret_cast<SQLCHAR*>(sql.data()), SQL_NTS), SQL_HANDLE_STMT, stmt, sql.c_str());
-    OdbcCheck(SQLFetch(stmt), SQL_HANDLE_STMT, stmt, "fetching the count");
-    SQLBIGINT v = 0;
-    SQLLEN ind = 0;
-    OdbcCheck(SQLGetData(stmt, 1, SQL_C_SBIGINT, &v, 0, &ind), SQL_HANDLE_STMT, stmt, "reading the count");
-    return v;
-  }
-
- private:
-  std::string sql_;
-  SQLULEN fetch_rows_;
-  SQLHENV env_ = SQL_NULL_HENV;
-  SQLHDBC dbc_ = SQL_NULL_HDBC;
-};
-
 // ---- Measure A: Query through the daemon ----
 
 struct Streamed {
@@ -564,12 +198,6 @@ struct Sample {
   double cpu_daemon = 0;  // seconds of the daemon process (measure A only)
 };
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 struct Summary {
   double best_rate = 0, median_rate = 0, median_cpu_client = 0, median_cpu_daemon = 0;
 };
@@ -584,19 +212,9 @@ Summary Summarize(const std::vector<Sample>& samples, int64_t rows) {
   return {*std::max_element(rates.begin(), rates.end()), Median(rates), Median(client), Median(daemon)};
 }
 
-/// The CPU model as /proc/cpuinfo names it.
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
 int Run(const Options& o) {
   const auto started = Clock::now();
-  WorkDir work(o.keep);
+  WorkDir work("bench_daemon_stream", o.keep);
   std::printf("bench_daemon_stream: work folder %s%s\n", work.path().c_str(), o.keep ? " (kept)" : "");
   const unsigned cpus = std::thread::hardware_concurrency();
   const double load_before = std::strtod(ReadFile("/proc/loadavg").c_str(), nullptr);
@@ -630,7 +248,8 @@ int Run(const Options& o) {
   sql += " FROM \"" + spec.table + "\"";
   for (size_t i = 0; i < spec.key.size(); ++i) sql += (i ? ", \"" : " ORDER BY \"") + spec.key[i] + "\" ASC";
 
-  RawOdbc raw(connection_string, sql, o.fetch_rows);
+  RawOdbc raw(connection_string);
+  const SQLULEN fetch_rows = static_cast<SQLULEN>(o.fetch_rows);
   const int64_t rows = raw.QueryInt("SELECT COUNT(*) FROM \"" + spec.table + "\"");
   if (rows <= 0) throw BenchError("table " + spec.table + " of " + db.string() + " is empty");
 
@@ -654,7 +273,7 @@ int Run(const Options& o) {
                      std::to_string(first.fields) + " fields, expected " + std::to_string(rows) + " of " +
                      std::to_string(spec.columns.size()));
   }
-  RawOdbc::Fetched raw_first = raw.Run();
+  RawOdbc::Fetched raw_first = raw.Fetch(sql, fetch_rows, BindStyle::kIntegersAndText);
   if (raw_first.rows != rows) {
     throw BenchError("raw ODBC fetched " + std::to_string(raw_first.rows) + " rows, expected " + std::to_string(rows));
   }
@@ -678,7 +297,7 @@ int Run(const Options& o) {
     Sample t;
     c0 = SelfCpuSeconds();
     t0 = Clock::now();
-    RawOdbc::Fetched f = raw.Run();
+    RawOdbc::Fetched f = raw.Fetch(sql, fetch_rows, BindStyle::kIntegersAndText);
     t.wall = std::chrono::duration<double>(Clock::now() - t0).count();
     t.cpu_client = SelfCpuSeconds() - c0;
     if (f.rows != rows) throw BenchError("raw ODBC fetched " + std::to_string(f.rows) + " rows");
@@ -729,7 +348,13 @@ int Run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o = ParseOptions(argc, argv);
+  Options o;
+  try {
+    o = ParseOptions(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "bench_daemon_stream: %s\n%s", e.what(), kUsage);
+    return 2;
+  }
   try {
     return Run(o);
   } catch (const std::exception& e) {
