@@ -2,7 +2,9 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpc/grpc_security.h>
 #include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/conf.h>
 #include <openssl/ssl.h>
@@ -74,7 +76,36 @@ Status RestrictOpenSslTls() {
   return Status::OK();
 }
 
-std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const TlsConfig& tls) {
+// Hands every TLS handshake of one listener to the client certificate verifier. gRPC verifies
+// nothing itself (GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY), so this is the only
+// gate: a refusal fails the handshake, and the verifier has written the audit record by then.
+// The check is synchronous (it reads no network); it runs on a gRPC thread per handshake.
+class HandshakeVerifier final : public grpc::experimental::ExternalCertificateVerifier {
+ public:
+  HandshakeVerifier(std::shared_ptr<const security::ClientCertificateVerifier> verifier, std::string listener)
+      : verifier_(std::move(verifier)), listener_(std::move(listener)) {}
+
+  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)> /*callback*/, grpc::Status* sync_status) override {
+    // The C request, because the C++ accessors do not allow for an absent certificate.
+    const auto& peer = request->c_request()->peer_info;
+    const std::string_view leaf = peer.peer_cert ? peer.peer_cert : "";
+    const std::string_view chain = peer.peer_cert_full_chain ? peer.peer_cert_full_chain : "";
+    const Status s = verifier_->AdmitHandshake(leaf, chain, listener_);
+    *sync_status = s.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, s.message());
+    return true;
+  }
+
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest* /*request*/) override {}
+
+ private:
+  std::shared_ptr<const security::ClientCertificateVerifier> verifier_;
+  std::string listener_;
+};
+
+std::shared_ptr<grpc::ServerCredentials> TlsCredentials(
+    const TlsConfig& tls, const std::shared_ptr<const security::ClientCertificateVerifier>& verifier,
+    const std::string& listener) {
   // The provider re-reads key, certificate chain and client CAs every interval, so renewed
   // certificates take effect without a restart (replace the files atomically, e.g. by rename).
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
@@ -82,9 +113,16 @@ std::shared_ptr<grpc::ServerCredentials> TlsCredentials(const TlsConfig& tls) {
   grpc::experimental::TlsServerCredentialsOptions options(provider);
   options.watch_identity_key_cert_pairs();
   if (!tls.client_ca_file.empty()) options.watch_root_certs();
-  options.set_cert_request_type(tls.client_auth == "require"   ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                                : tls.client_auth == "request" ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
-                                                               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (verifier) {
+    // Also with client_auth: require, so that a client without a certificate gets as far as
+    // the verifier (which refuses and audits it) instead of failing unseen inside OpenSSL.
+    // The client CAs are still watched: they name the acceptable CAs to the client.
+    options.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    options.set_certificate_verifier(
+        grpc::experimental::ExternalCertificateVerifier::Create<HandshakeVerifier>(verifier, listener));
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
   return grpc::experimental::TlsServerCredentials(options);
 }
 
@@ -163,7 +201,8 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
       }
       builder.AddListeningPort(addr, grpc::InsecureServerCredentials(), &srv->ports_[i]);
     } else {
-      builder.AddListeningPort(addr, TlsCredentials(sec.tls), &srv->ports_[i]);
+      builder.AddListeningPort(addr, TlsCredentials(sec.tls, srv->guard_->client_certificates(), addr),
+                               &srv->ports_[i]);
     }
   }
   const auto& lim = config.limits;

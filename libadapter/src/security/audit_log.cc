@@ -242,8 +242,17 @@ Status AuditLog::Append(const AuditRecord& r) {
   }
   line += "]";
   if (!r.rule.empty()) line += ",\"rule\":" + JsonQuote(r.rule);
+  if (!r.listener.empty()) line += ",\"listener\":" + JsonQuote(r.listener);
+  const CertificateSummary& c = r.certificate;
+  if (!c.sha256.empty()) {
+    line += ",\"certificate\":{\"subject\":" + JsonQuote(c.subject) + ",\"issuer\":" + JsonQuote(c.issuer) +
+            ",\"serial\":" + JsonQuote(c.serial) + ",\"sha256\":" + JsonQuote(c.sha256) +
+            ",\"not_before\":" + JsonQuote(c.not_before) + ",\"not_after\":" + JsonQuote(c.not_after) + "}";
+  }
   line += ",\"outcome\":" + JsonQuote(r.outcome);
   if (!r.reason.empty()) line += ",\"reason\":" + JsonQuote(r.reason);
+  if (!r.detail.empty()) line += ",\"detail\":" + JsonQuote(r.detail);
+  if (r.suppressed_before > 0) line += ",\"suppressed_before\":" + std::to_string(r.suppressed_before);
   line += ",\"prev\":\"" + prev_hash_ + "\"}";
 
   if (options_.rotate_bytes > 0) {

@@ -4,7 +4,6 @@ namespace fachadapter::security {
 
 Result<std::unique_ptr<Guard>> Guard::Create(const Config& config, const Engine& engine) {
   std::unique_ptr<Guard> g(new Guard);
-  FA_ASSIGN_OR_RETURN(g->authenticator_, Authenticator::Create(config));
   FA_ASSIGN_OR_RETURN(Policy policy, Policy::Compile(config, engine));
   g->policy_ = std::make_shared<const Policy>(std::move(policy));
   g->limits_ = config.limits;
@@ -21,6 +20,17 @@ Result<std::unique_ptr<Guard>> Guard::Create(const Config& config, const Engine&
     }
     g->audit_ = std::move(log).value();
   }
+  const TlsConfig& tls = config.security.tls;
+  if (tls.enabled && !tls.client_ca_file.empty() && tls.client_auth != "none") {
+    auto verifier = ClientCertificateVerifier::Create(tls, g->audit_);
+    if (!verifier.ok()) {
+      return Status(verifier.status().code(),
+                    config.Where(tls.location) + ": security.tls.client_ca_file: " + verifier.status().message(),
+                    verifier.status().reason());
+    }
+    g->certificates_ = std::move(verifier).value();
+  }
+  FA_ASSIGN_OR_RETURN(g->authenticator_, Authenticator::Create(config, g->certificates_));
   return g;
 }
 

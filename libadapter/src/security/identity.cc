@@ -372,10 +372,12 @@ Result<VerifiedToken> JwtVerifier::Verify(const std::string& token,
   return out;
 }
 
-Result<std::unique_ptr<Authenticator>> Authenticator::Create(const Config& config) {
+Result<std::unique_ptr<Authenticator>> Authenticator::Create(
+    const Config& config, std::shared_ptr<const ClientCertificateVerifier> certificates) {
   std::unique_ptr<Authenticator> a(new Authenticator);
   a->configured_ = config.security.configured;
   a->tls_ = config.security.tls;
+  a->certificates_ = std::move(certificates);
   if (config.security.jwt.enabled) {
     auto v = JwtVerifier::Create(config.security.jwt);
     if (!v.ok()) {
@@ -393,10 +395,23 @@ Result<Caller> Authenticator::Authenticate(const grpc::ServerContext& ctx) const
   c.method = "none";
   if (!configured_) return c;
 
-  // The certificate's identity, if the TLS layer verified one.
+  // The certificate's identity, if it passes the verifier. The handshake let only good
+  // certificates through, but a connection may outlive its certificate or its CA.
   if (!tls_.client_ca_file.empty()) {
     auto auth = ctx.auth_context();
-    if (auth && auth->IsPeerAuthenticated()) {
+    const auto pem = auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
+                          : std::vector<grpc::string_ref>();
+    if (certificates_ && !pem.empty()) {
+      const auto chain = auth->FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+      const CertificateCheck check =
+          certificates_->CheckCached(std::string_view(pem.front().data(), pem.front().size()),
+                                     chain.empty() ? std::string_view()
+                                                   : std::string_view(chain.front().data(), chain.front().size()));
+      if (!check.ok) {
+        return Status(StatusCode::kUnauthenticated, "client certificate refused: " + check.detail, check.reason, "");
+      }
+    }
+    if (auth && auth->IsPeerAuthenticated() && (!certificates_ || !pem.empty())) {
       for (const auto& source : tls_.principal_from) {
         const char* prop = source == "san_uri" ? GRPC_PEER_URI_PROPERTY_NAME
                            : source == "san_dns" ? GRPC_PEER_DNS_PROPERTY_NAME

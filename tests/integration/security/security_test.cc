@@ -381,14 +381,23 @@ TEST_F(SecurityTest, ClientCertificates) {
   EXPECT_FALSE(resp.has_record());
 
   // Expired certificates and those of another CA fail in the TLS handshake: the call never
-  // reaches the service, so there is nothing to audit (the daemon's TLS layer refuses it).
-  for (const char* cert : {"expired", "foreign_client"}) {
+  // reaches the service, also with a valid token; the refused handshake is audited
+  // (client_certificate_test.cc has the details).
+  for (const auto& [cert, why] : {std::pair<std::string, std::string>{"expired", "CERTIFICATE_EXPIRED"},
+                                  {"foreign_client", "UNKNOWN_CA"}}) {
     SCOPED_TRACE(cert);
     const size_t before = AuditLines().size();
-    s = GetWith("", cert, 1, &resp);
+    resp.Clear();
+    s = GetWith(Token(), cert, 1, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
     EXPECT_FALSE(resp.has_record());
-    EXPECT_EQ(AuditLines().size(), before);
+    const auto lines = AuditLines();
+    ASSERT_GT(lines.size(), before);
+    for (size_t i = before; i < lines.size(); ++i) {
+      EXPECT_NE(lines[i].find("\"operation\":\"connect\""), std::string::npos) << lines[i];
+      EXPECT_NE(lines[i].find("\"outcome\":\"UNAUTHENTICATED\",\"reason\":\"" + why + "\""), std::string::npos)
+          << lines[i];
+    }
   }
 }
 

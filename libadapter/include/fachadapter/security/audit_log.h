@@ -14,13 +14,23 @@
 
 namespace fachadapter::security {
 
-/// One audited call (or, for Query, its start or its end).
+/// What a client certificate says about itself (in records of refused connections).
+struct CertificateSummary {
+  std::string subject;     ///< Subject DN (RFC 2253 form).
+  std::string issuer;      ///< Issuer DN (RFC 2253 form).
+  std::string serial;      ///< Serial number (upper-case hex).
+  std::string sha256;      ///< SHA-256 fingerprint of the DER encoding (lower-case hex).
+  std::string not_before;  ///< Start of validity (UTC, RFC 3339).
+  std::string not_after;   ///< End of validity (UTC, RFC 3339).
+};
+
+/// One audited call (or, for Query, its start or its end), or one refused connection.
 struct AuditRecord {
   std::string request_id;      ///< Request id (the client's x-request-id or a generated one).
   std::string principal;       ///< Caller ("" if not identified).
   std::string auth;            ///< How it was identified: mtls, jwt, none.
   std::string client_certificate;  ///< Principal of the client certificate when a token named the caller.
-  std::string operation;       ///< get, query, create, update, delete.
+  std::string operation;       ///< get, query, create, update, delete; connect for a refused TLS handshake.
   std::string phase;           ///< "" for a whole call; "start"/"end" for a Query stream.
   std::string entity;          ///< Entity.
   std::string keys_json;       ///< JSON array of the key values, or "" if none.
@@ -30,6 +40,10 @@ struct AuditRecord {
   std::string rule;            ///< Policy rule that permitted it.
   std::string outcome;         ///< OK or the gRPC code name.
   std::string reason;          ///< Machine-readable reason of a failure.
+  std::string detail;          ///< Human-readable detail of a refused connection ("" otherwise).
+  std::string listener;        ///< Listening address that refused a connection ("" otherwise).
+  CertificateSummary certificate;  ///< The client certificate of a refused connection, if one was shown.
+  int64_t suppressed_before = 0;   ///< Refused connections left unrecorded since the previous such record.
 };
 
 /// Rotation and retention of the audit log.

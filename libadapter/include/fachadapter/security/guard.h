@@ -13,6 +13,7 @@
 #include "fachadapter/export.h"
 #include "fachadapter/security/audit_log.h"
 #include "fachadapter/security/call_limiter.h"
+#include "fachadapter/security/client_certificate.h"
 #include "fachadapter/security/identity.h"
 #include "fachadapter/security/policy.h"
 #include "fachadapter/status.h"
@@ -28,6 +29,10 @@ class FACHADAPTER_API Guard {
 
   /// Caller identification.
   const Authenticator& authenticator() const { return *authenticator_; }
+  /// The verifier of client certificates, for the TLS handshake; null without mTLS
+  /// (`security.tls.client_ca_file` unset or `client_auth: none`). Shared, because gRPC may
+  /// hold it for a handshake that outlives the server.
+  std::shared_ptr<const ClientCertificateVerifier> client_certificates() const { return certificates_; }
   /// Authorization: the policy in force (a reload swaps it; holders keep theirs).
   std::shared_ptr<const Policy> policy() const;
   /// Replaces the policy by `config.security.policy`, checked against `engine`. On any
@@ -50,10 +55,11 @@ class FACHADAPTER_API Guard {
  private:
   Guard() = default;
   std::unique_ptr<Authenticator> authenticator_;
+  std::shared_ptr<const ClientCertificateVerifier> certificates_;
   mutable std::mutex policy_mu_;
   std::shared_ptr<const Policy> policy_;
   std::unique_ptr<CallLimiter> limiter_;
-  std::unique_ptr<AuditLog> audit_;
+  std::shared_ptr<AuditLog> audit_;
   LimitsConfig limits_;
   std::function<void(const std::string&)> hook_;
 };

@@ -13,6 +13,7 @@
 
 #include "fachadapter/config.h"
 #include "fachadapter/export.h"
+#include "fachadapter/security/client_certificate.h"
 #include "fachadapter/status.h"
 
 namespace fachadapter::security {
@@ -66,18 +67,24 @@ class FACHADAPTER_API JwtVerifier {
 /// Identifies the caller of a gRPC call from its TLS peer and its `authorization` metadata.
 class FACHADAPTER_API Authenticator {
  public:
-  /// From the `security` section of `config`.
-  static Result<std::unique_ptr<Authenticator>> Create(const Config& config);
+  /// From the `security` section of `config`. `certificates` (null without mTLS) checks the
+  /// client certificate of every call again.
+  static Result<std::unique_ptr<Authenticator>> Create(
+      const Config& config, std::shared_ptr<const ClientCertificateVerifier> certificates = nullptr);
 
-  /// The caller of `ctx`. A bearer token, if sent, must be valid (and wins over a client
-  /// certificate as the principal); otherwise a verified client certificate identifies the
-  /// caller. No credentials, or bad ones, is UNAUTHENTICATED when security is configured.
+  /// The caller of `ctx`. A client certificate, if shown, must pass `certificates` now (it may
+  /// have expired, or its CA left the bundle, since the handshake); a refused one is
+  /// UNAUTHENTICATED with the verifier's reason even if a valid token comes with it. A bearer
+  /// token, if sent, must be valid (and wins over a client certificate as the principal);
+  /// otherwise the certificate identifies the caller. No credentials, or bad ones, is
+  /// UNAUTHENTICATED when security is configured.
   Result<Caller> Authenticate(const grpc::ServerContext& ctx) const;
 
  private:
   Authenticator() = default;
   bool configured_ = false;
   TlsConfig tls_;
+  std::shared_ptr<const ClientCertificateVerifier> certificates_;
   std::unique_ptr<JwtVerifier> jwt_;
 };
 
