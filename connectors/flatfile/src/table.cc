@@ -342,11 +342,15 @@ Result<std::vector<std::shared_ptr<EntityDef>>> ParseFile(const Settings& s, con
   if (e->folder) e->mode = Mode::kReadOnly;
   FA_ASSIGN_OR_RETURN(std::string journal, s.Str("journal", ""));
   if (journal.empty()) {
+    // Beside the data file, whose path is already resolved (resolving it again would put a
+    // relative config directory in front twice).
     size_t slash = e->path.rfind('/');
-    journal = slash == std::string::npos ? "." + e->path + ".fa-journal"
-                                         : e->path.substr(0, slash + 1) + "." + e->path.substr(slash + 1) + ".fa-journal";
+    e->journal = slash == std::string::npos
+                     ? "." + e->path + ".fa-journal"
+                     : e->path.substr(0, slash + 1) + "." + e->path.substr(slash + 1) + ".fa-journal";
+  } else {
+    e->journal = Resolve(journal, base);
   }
-  e->journal = Resolve(journal, base);
   FA_ASSIGN_OR_RETURN(e->index_on_open, s.Bool("index_on_open", true));
 
   std::vector<std::shared_ptr<EntityDef>> out;
