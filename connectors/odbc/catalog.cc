@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "named_query.h"
+
 namespace fachadapter::odbc {
 
 namespace cv1 = ::fachadapter::connector::v1;
@@ -201,6 +203,26 @@ Status Table::UnknownField(std::string_view field, std::string_view where) const
                          "UNKNOWN_FIELD", std::string(field));
 }
 
+Status Table::CheckWritable(std::string_view op) const {
+  if (writable()) return Status::OK();
+  std::string what(op);
+  switch (kind) {
+    case cv1::RAW_ENTITY_KIND_QUERY:
+      return FailedPrecondition("'" + name + "' is a configured named query; queries are read-only, so it cannot " +
+                                    what,
+                                "NOT_WRITABLE");
+    case cv1::RAW_ENTITY_KIND_VIEW:
+      return FailedPrecondition("'" + name + "' is a view; it cannot " + what +
+                                    " (declare it under the source's settings views." + name +
+                                    " with a key and writable: true if the database can change rows through it)",
+                                "NOT_WRITABLE");
+    default:
+      return FailedPrecondition("table '" + name +
+                                    "' has no primary key, so its records cannot be addressed to " + what,
+                                "NOT_WRITABLE");
+  }
+}
+
 void Table::ToRawEntity(cv1::RawEntity* out) const {
   out->set_name(name);
   out->set_kind(kind);
@@ -268,9 +290,72 @@ Result<std::vector<std::string>> Catalog::ListNames(Connection& conn) {
   std::lock_guard lock(mu_);
   if (!listed_) FA_RETURN_IF_ERROR(LoadNamesLocked(conn));
   std::vector<std::string> out;
-  out.reserve(names_.size());
+  out.reserve(names_.size() + query_names_.size());
   for (const auto& [name, ref] : names_) out.push_back(name);
+  out.insert(out.end(), query_names_.begin(), query_names_.end());
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+Status Catalog::LoadConfigured(Connection& conn, const std::vector<QuerySettings>& queries) {
+  {
+    std::lock_guard lock(mu_);
+    FA_RETURN_IF_ERROR(LoadNamesLocked(conn));
+  }
+  for (const ViewSettings& v : views_) {
+    bool known;
+    {
+      std::lock_guard lock(mu_);
+      known = names_.count(v.name) > 0;
+    }
+    if (!known) {
+      return InvalidArgument("setting 'views." + v.name + "': the database has no view '" + v.name + "'",
+                             "INVALID_SETTING", "views." + v.name);
+    }
+    FA_RETURN_IF_ERROR(Get(conn, v.name).status());
+  }
+  for (const QuerySettings& q : queries) {
+    {
+      std::lock_guard lock(mu_);
+      if (names_.count(q.name)) {
+        return InvalidArgument("setting 'queries." + q.name + "': the database has a table or view of that name; "
+                               "name the query differently",
+                               "INVALID_SETTING", "queries." + q.name);
+      }
+    }
+    FA_ASSIGN_OR_RETURN(std::shared_ptr<Table> t, PrepareNamedQuery(conn, *dialect_, q));
+    t->InitMarks();
+    std::lock_guard lock(mu_);
+    tables_[q.name] = std::move(t);
+    query_names_.push_back(q.name);
+  }
+  return Status::OK();
+}
+
+Status Catalog::ApplyViewSettings(Table* t) const {
+  for (const ViewSettings& v : views_) {
+    if (v.name != t->name) continue;
+    std::string path = "views." + v.name;
+    if (t->kind != cv1::RAW_ENTITY_KIND_VIEW) {
+      return InvalidArgument("setting '" + path + "': '" + v.name +
+                                 "' is a table, not a view (its key comes from the database)",
+                             "INVALID_SETTING", path);
+    }
+    t->primary_key.clear();
+    for (size_t i = 0; i < v.key.size(); ++i) {
+      int idx = t->Find(v.key[i]);
+      if (idx < 0) {
+        std::string cols;
+        for (const Column& c : t->columns) cols += (cols.empty() ? "" : ", ") + c.name;
+        return InvalidArgument("setting '" + path + ".key[" + std::to_string(i) + "]': view '" + v.name +
+                                   "' has no column '" + v.key[i] + "' (it has: " + cols + ")",
+                               "INVALID_SETTING", path + ".key");
+      }
+      t->primary_key.push_back(idx);
+    }
+    t->view_writable = v.writable;
+  }
+  return Status::OK();
 }
 
 Result<std::shared_ptr<const Table>> Catalog::Get(Connection& conn, std::string_view name) {
@@ -365,7 +450,8 @@ Result<std::shared_ptr<const Table>> Catalog::Load(Connection& conn, const std::
     t->quoted.push_back(std::move(q));
   }
 
-  // Primary key (tables only; views have none).
+  // Primary key: from the database for tables; from the settings for views.
+  FA_RETURN_IF_ERROR(ApplyViewSettings(t.get()));
   if (t->kind == cv1::RAW_ENTITY_KIND_TABLE) {
     FA_ASSIGN_OR_RETURN(StmtHandle st, conn.NewStatement());
     FA_RETURN_IF_ERROR(conn.Note(st.Check(

@@ -19,6 +19,7 @@
 #include "dialect.h"
 #include "fachadapter/connector/v1/connector.pb.h"
 #include "fachadapter/status.h"
+#include "odbc_settings.h"
 
 namespace fachadapter::odbc {
 
@@ -44,6 +45,17 @@ struct Column {
   bool nullable = true;          ///< May be NULL.
   bool auto_generated = false;   ///< Filled by the DBMS (identity, rowid alias, serial).
   bool long_data = false;        ///< Read with SQLGetData instead of a bound buffer.
+  /// For a named query's parameter that is not a result column: index into
+  /// Table::parameters. Such a field is not in the SQL; every row carries the parameter's
+  /// value. -1 for every real column.
+  int parameter = -1;
+};
+
+/// A typed parameter of a named query, bound with SQLBindParameter for each ':name'.
+struct QueryParam {
+  std::string name;  ///< Also the name of the field a client constrains with '='.
+  Column column;     ///< Type for binding and checking values (name = parameter name).
+  int field = -1;    ///< Index of the field in Table::columns (a result column or a virtual one).
 };
 
 /// Fills type, native_type, length, precision, scale and long_data of `c` from its ODBC
@@ -68,13 +80,26 @@ class Table {
   std::vector<Column> columns;      ///< In ordinal order.
   std::vector<std::string> quoted;  ///< Quoted column names, parallel to `columns`.
   std::vector<int> primary_key;     ///< Column indexes in key order.
+  /// Named query only: its parameters, and the parameter index of each '?' of `sql_name`
+  /// in text order.
+  std::vector<QueryParam> parameters;
+  std::vector<int> placeholders;
+  /// View only: the operator declared it writable (settings views.<name>.writable).
+  bool view_writable = false;
 
   /// Index of the column named `field`, or -1.
   int Find(std::string_view field) const;
   /// INVALID_ARGUMENT/UNKNOWN_FIELD naming `field` and the entity.
   Status UnknownField(std::string_view field, std::string_view where) const;
-  /// True if rows can be inserted, updated and deleted (a table with a primary key).
-  bool writable() const { return kind == connector::v1::RAW_ENTITY_KIND_TABLE && !primary_key.empty(); }
+  /// True if rows can be inserted, updated and deleted: a table with a primary key, or a
+  /// view the operator declared writable with a key.
+  bool writable() const {
+    return !primary_key.empty() && (kind == connector::v1::RAW_ENTITY_KIND_TABLE ||
+                                     (kind == connector::v1::RAW_ENTITY_KIND_VIEW && view_writable));
+  }
+  /// OK if writable(), else FAILED_PRECONDITION/NOT_WRITABLE saying why `op` ("insert into",
+  /// "update", ...) is not possible.
+  Status CheckWritable(std::string_view op) const;
   /// The RawEntity message for Describe.
   void ToRawEntity(connector::v1::RawEntity* out) const;
 
@@ -92,13 +117,22 @@ class Table {
 /// The catalog cache of one source. Thread-safe.
 class Catalog {
  public:
-  /// `dialect` must outlive the catalog. `schema` limits discovery to one schema (may be empty).
-  Catalog(const Dialect* dialect, std::string schema) : dialect_(dialect), schema_(std::move(schema)) {}
+  /// `dialect` must outlive the catalog. `schema` limits discovery to one schema (may be
+  /// empty). `views` declares keys (and writability) of views.
+  Catalog(const Dialect* dialect, std::string schema, std::vector<ViewSettings> views = {})
+      : dialect_(dialect), schema_(std::move(schema)), views_(std::move(views)) {}
 
-  /// Raw names of all tables and views, sorted. Reads the list once, then serves the cache.
+  /// Checks the configured entities against the database, so that a mistake stops the
+  /// source at Open: every configured view exists, is a view and has the key columns; every
+  /// named query prepares (its result columns are read with SQLDescribeCol) and is named
+  /// unlike any table or view. Errors name the setting and carry the driver's message.
+  Status LoadConfigured(Connection& conn, const std::vector<QuerySettings>& queries);
+
+  /// Raw names of all tables, views and named queries, sorted. Reads the list once, then
+  /// serves the cache.
   Result<std::vector<std::string>> ListNames(Connection& conn);
-  /// The table or view `name`, discovered on first use: NOT_FOUND/UNKNOWN_ENTITY if there is
-  /// none.
+  /// The table, view or named query `name`, discovered on first use: NOT_FOUND/UNKNOWN_ENTITY
+  /// if there is none.
   Result<std::shared_ptr<const Table>> Get(Connection& conn, std::string_view name);
 
  private:
@@ -110,9 +144,14 @@ class Catalog {
   Result<std::shared_ptr<const Table>> Load(Connection& conn, const std::string& name,
                                            const TableRef& ref);
 
+  // Applies views_ to a discovered view (key, writability).
+  Status ApplyViewSettings(Table* t) const;
+
   const Dialect* dialect_;
   std::string schema_;
+  std::vector<ViewSettings> views_;
   std::mutex mu_;
+  std::vector<std::string> query_names_;  // kept in tables_ from LoadConfigured on
   bool listed_ = false;
   std::map<std::string, TableRef, std::less<>> names_;
   std::map<std::string, std::shared_ptr<const Table>, std::less<>> tables_;

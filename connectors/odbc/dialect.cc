@@ -10,10 +10,21 @@ namespace fachadapter::odbc {
 namespace {
 
 std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT info) {
-  char buf[512] = {0};
-  SQLSMALLINT len = 0;
-  if (!SQL_SUCCEEDED(SQLGetInfo(dbc, info, buf, sizeof buf, &len))) return {};
-  return std::string(buf, std::min<size_t>(len < 0 ? 0 : static_cast<size_t>(len), sizeof buf - 1));
+  // Long answers (SQL_KEYWORDS runs to kilobytes) are read again with the length reported.
+  std::string buf(512, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    SQLSMALLINT len = 0;
+    if (!SQL_SUCCEEDED(SQLGetInfo(dbc, info, buf.data(), static_cast<SQLSMALLINT>(buf.size()), &len)) ||
+        len < 0) {
+      return {};
+    }
+    if (static_cast<size_t>(len) < buf.size()) {
+      buf.resize(static_cast<size_t>(len));
+      return buf;
+    }
+    buf.assign(static_cast<size_t>(len) + 1, '\0');
+  }
+  return {};
 }
 
 bool Contains(std::string_view haystack, std::string_view needle) {
@@ -58,7 +69,9 @@ Dialect& Dialect::operator=(const Dialect& o) {
   validation_query_ = o.validation_query_;
   varchar_type_ = o.varchar_type_;
   long_text_type_ = o.long_text_type_;
+  limit_candidates_ = o.limit_candidates_;
   nulls_clause_.store(o.nulls_clause_.load());
+  limit_syntax_.store(o.limit_syntax_.load());
   return *this;
 }
 
@@ -79,6 +92,22 @@ Result<Dialect> Dialect::Read(SQLHDBC dbc, int fetch_rows) {
   if (SQL_SUCCEEDED(SQLGetInfo(dbc, SQL_TXN_CAPABLE, &u16, sizeof u16, &len))) {
     d.transactions_ = u16 != SQL_TC_NONE;
   }
+
+  // SQL_KEYWORDS lists the DBMS's keywords that ODBC does not reserve itself; LIMIT among
+  // them says the DBMS has a LIMIT clause. Otherwise the standard's FETCH FIRST is tried
+  // first. The probe (scan_cursor.cc) decides; the list only orders the attempts.
+  std::string keywords = GetInfoString(dbc, SQL_KEYWORDS);
+  bool limit_keyword = false;
+  for (size_t i = 0; i <= keywords.size();) {
+    size_t comma = keywords.find(',', i);
+    if (comma == std::string::npos) comma = keywords.size();
+    std::string word = keywords.substr(i, comma - i);
+    word.erase(0, word.find_first_not_of(' '));
+    while (!word.empty() && word.back() == ' ') word.pop_back();
+    if (Contains(word, "limit") && word.size() == 5) limit_keyword = true;
+    i = comma + 1;
+  }
+  if (limit_keyword) d.limit_candidates_ = {LimitSyntax::kLimit, LimitSyntax::kFetchFirst};
 
   // ODBC has no standard way to read a generated key, nor to say which session settings make
   // LIKE case-sensitive; these few answers are keyed by product name.
@@ -150,6 +179,19 @@ Result<std::string> Dialect::Quote(std::string_view id) const {
   }
   out += quote_;
   return out;
+}
+
+void Dialect::AppendLimit(LimitSyntax syntax, int64_t rows, std::string* sql) {
+  switch (syntax) {
+    case LimitSyntax::kLimit:
+      *sql += " LIMIT " + std::to_string(rows);
+      break;
+    case LimitSyntax::kFetchFirst:
+      *sql += " FETCH FIRST " + std::to_string(rows) + " ROWS ONLY";
+      break;
+    case LimitSyntax::kNone:
+      break;
+  }
 }
 
 std::string Dialect::WithDriverOptions(const std::string& connection_string) const {

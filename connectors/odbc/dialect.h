@@ -9,6 +9,7 @@
 #include <sqlext.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,13 @@
 #include "fachadapter/status.h"
 
 namespace fachadapter::odbc {
+
+/// How a SELECT asks the DBMS itself for at most n rows.
+enum class LimitSyntax {
+  kNone,        ///< No clause the DBMS accepted: only SQL_ATTR_MAX_ROWS and the cursor limit.
+  kLimit,       ///< "... LIMIT n".
+  kFetchFirst,  ///< "... FETCH FIRST n ROWS ONLY" (SQL:2008).
+};
 
 /// Dialect facts of one data source. Read once at Open; immutable afterwards except for the
 /// lazily probed NULLS FIRST support.
@@ -57,6 +65,21 @@ class Dialect {
   void set_nulls_clause(bool supported) const {
     nulls_clause_.store(supported ? 1 : 0, std::memory_order_relaxed);
   }
+
+  /// Limit clauses worth trying, most likely first, from the driver's answers: a DBMS whose
+  /// SQL_KEYWORDS list LIMIT (keywords beyond ODBC's own) is asked for LIMIT first, any other
+  /// for the standard FETCH FIRST first. Which one the DBMS accepts is probed once per source
+  /// (see limit_syntax()); SQL_SQL_CONFORMANCE ends at SQL-92 and cannot tell either.
+  const std::vector<LimitSyntax>& limit_candidates() const { return limit_candidates_; }
+  /// -1 unknown (not probed yet), else the LimitSyntax the DBMS accepted.
+  int limit_syntax() const { return limit_syntax_.load(std::memory_order_relaxed); }
+  /// Records the probe's answer.
+  void set_limit_syntax(LimitSyntax s) const {
+    limit_syntax_.store(static_cast<int>(s), std::memory_order_relaxed);
+  }
+  /// Appends the clause of `syntax` for at most `rows` rows (rows > 0) to `sql`. The number
+  /// is formatted by the connector from an integer, never taken as text from a request.
+  static void AppendLimit(LimitSyntax syntax, int64_t rows, std::string* sql);
 
   /// The escape character for catalog search patterns (SQL_SEARCH_PATTERN_ESCAPE); empty if
   /// the driver has none.
@@ -109,7 +132,9 @@ class Dialect {
   std::string validation_query_;
   std::string varchar_type_ = "VARCHAR";
   std::string long_text_type_;
+  std::vector<LimitSyntax> limit_candidates_{LimitSyntax::kFetchFirst, LimitSyntax::kLimit};
   mutable std::atomic<int> nulls_clause_{-1};
+  mutable std::atomic<int> limit_syntax_{-1};
 };
 
 }  // namespace fachadapter::odbc

@@ -85,7 +85,12 @@ Status OdbcConnector::Open(const cv1::OpenRequest& request) {
   }
   source_.pool->set_session_setup(source_.dialect.session_setup());
   source_.pool->set_validation(source_.dialect.validation_query(), std::chrono::milliseconds(1000));
-  source_.catalog = std::make_unique<Catalog>(&source_.dialect, source_.settings.schema);
+  source_.catalog = std::make_unique<Catalog>(&source_.dialect, source_.settings.schema, source_.settings.views);
+  if (!source_.settings.views.empty() || !source_.settings.queries.empty()) {
+    // Configured entities are checked now, so a mistake stops the source at start.
+    Status s = source_.catalog->LoadConfigured(**first, source_.settings.queries);
+    if (!s.ok()) return context(s);
+  }
   idempotency_ = std::make_unique<IdempotencyStore>(&source_.dialect);
   source_.pool->Adopt(std::move(first).value());
   host().Log(FA_LOG_INFO, "source '" + source_name_ + "': connected to " + source_.dialect.dbms_name() +
@@ -120,7 +125,7 @@ Status OdbcConnector::DescribeOnce(const cv1::DescribeRequest& request, cv1::Des
 Result<std::unique_ptr<sdk::ScanCursor>> OdbcConnector::Scan(const cv1::ScanRequest& request,
                                                              sdk::CallContext& ctx) {
   // Retried only until the scan starts: once rows went out, a repeat could duplicate them.
-  return WithRetries(ctx, [&] { return StartScan(source_, request, ctx); });
+  return WithRetries(ctx, [&] { return StartScan(source_, request, ctx, host()); });
 }
 
 Status OdbcConnector::Insert(const cv1::InsertRequest& request, cv1::InsertResponse* response,

@@ -7,10 +7,40 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "fachadapter/status.h"
+#include "fachadapter/v1/value.pb.h"
 
 namespace fachadapter::odbc {
+
+/// A view configured under `views:` (a view has no primary key in the catalog).
+struct ViewSettings {
+  /// Raw entity name of the view, as discovery names it ("view" or "schema.view").
+  std::string name;
+  /// Columns that identify a row, in key order: Get and keyset paging use them.
+  std::vector<std::string> key;
+  /// Insert/Update/Delete go through the view (the DBMS must allow it). Needs `key`.
+  bool writable = false;
+};
+
+/// A typed, named parameter of a configured query.
+struct QueryParameter {
+  std::string name;                              ///< As written in the SQL after ':'.
+  v1::FieldType type = v1::FIELD_TYPE_STRING;    ///< Values are bound as this type.
+};
+
+/// A named query configured under `queries:` (read-only).
+struct QuerySettings {
+  /// Raw entity name; must not be the name of a table or view.
+  std::string name;
+  /// The operator's SELECT with ":name" placeholders.
+  std::string sql;
+  /// Declared parameters; every one must occur in `sql` and every placeholder be declared.
+  std::vector<QueryParameter> parameters;
+  /// Result columns that identify a row, in key order (optional).
+  std::vector<std::string> key;
+};
 
 /// Parsed settings of one ODBC source.
 struct OdbcSettings {
@@ -26,11 +56,16 @@ struct OdbcSettings {
   /// schemas the connection sees (names are qualified as "schema.table" only where a table
   /// name occurs in more than one schema).
   std::string schema;
+  /// Views with declared keys (sorted by name).
+  std::vector<ViewSettings> views;
+  /// Named queries (sorted by name).
+  std::vector<QuerySettings> queries;
 };
 
 /// Parses and validates settings. An unknown key, a wrong type or a value out of range is
-/// INVALID_ARGUMENT naming the key (reason INVALID_SETTING, field = key); a missing
-/// connection_string is INVALID_ARGUMENT with reason MISSING_SETTING.
+/// INVALID_ARGUMENT naming the key (reason INVALID_SETTING, field = the key's path, e.g.
+/// "queries.q1.parameters.ort"); a missing connection_string is INVALID_ARGUMENT with reason
+/// MISSING_SETTING. The SQL of a query is checked against the database at Open, not here.
 Result<OdbcSettings> ParseSettings(const google::protobuf::Struct& settings);
 
 }  // namespace fachadapter::odbc

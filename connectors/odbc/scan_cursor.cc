@@ -20,11 +20,16 @@ constexpr int32_t kMaxBatchRows = 10000;
 
 class OdbcScanCursor final : public sdk::ScanCursor {
  public:
-  OdbcScanCursor(PooledConnection conn, std::shared_ptr<const Table> table, Projection projection,
-                 StmtHandle stmt, ParamSet params, const cv1::ScanRequest& request, size_t batch_rows)
-      : conn_(std::move(conn)), table_(std::move(table)), projection_(std::move(projection)),
-        stmt_(std::move(stmt)), params_(std::move(params)),
-        reader_(*table_, projection_.select, batch_rows), batch_rows_(batch_rows),
+  OdbcScanCursor(const sdk::Host& host, PooledConnection conn, std::shared_ptr<const Table> table,
+                 Projection projection, StmtHandle stmt, ParamSet params, std::vector<v1::Value> args,
+                 const cv1::ScanRequest& request, size_t batch_rows)
+      : host_(host), conn_(std::move(conn)), table_(std::move(table)), projection_(std::move(projection)),
+        stmt_(std::move(stmt)), params_(std::move(params)), args_(std::move(args)),
+        reader_(*table_,
+                std::vector<int>(projection_.select.begin(),
+                                 projection_.select.begin() + static_cast<std::ptrdiff_t>(projection_.sql_columns)),
+                batch_rows),
+        batch_rows_(batch_rows),
         limit_(request.limit()), with_etag_(request.with_etag()) {
     fields_.assign(request.fields().begin(), request.fields().end());
     if (fields_.empty()) {
@@ -40,6 +45,16 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     scratch_.resize(projection_.select.size());
     slots_.resize(projection_.select.size());
   }
+
+  ~OdbcScanCursor() override {
+    host_.CounterAdd(kRowsFetchedCounter, fetched_);
+    host_.Log(FA_LOG_DEBUG, "scan of '" + table_->name + "': " + std::to_string(fetched_) +
+                                " rows fetched from the driver in " + std::to_string(fetches_) +
+                                " fetch calls, " + std::to_string(delivered_) + " delivered; " + sql_);
+  }
+
+  // The statement, for the end-of-scan log line (values are '?': no data in it).
+  void set_sql(std::string sql) { sql_ = std::move(sql); }
 
   Status BindColumns() { return reader_.Bind(stmt_.get()); }
 
@@ -62,6 +77,8 @@ class OdbcScanCursor final : public sdk::ScanCursor {
         if (!n.ok()) return conn_->Note(n.status().WithContext("scan of '" + table_->name + "'"));
         rows_in_block_ = *n;
         row_ = 0;
+        ++fetches_;
+        fetched_ += static_cast<int64_t>(*n);
         if (rows_in_block_ == 0) {
           done_ = true;
           break;
@@ -89,7 +106,11 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     for (size_t o = 0; o < nout; ++o) rec->add_values();
     for (size_t s = 0; s < projection_.select.size(); ++s) {
       v1::Value* v = first_output_[s] >= 0 ? rec->mutable_values(first_output_[s]) : &scratch_[s];
-      FA_RETURN_IF_ERROR(reader_.Decode(stmt_.get(), row_, s, v));
+      if (s < projection_.sql_columns) {
+        FA_RETURN_IF_ERROR(reader_.Decode(stmt_.get(), row_, s, v));
+      } else {
+        *v = args_[table_->columns[projection_.select[s]].parameter];
+      }
       slots_[s] = v;
     }
     for (size_t o = 0; o < nout; ++o) {
@@ -104,11 +125,14 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     return Status::OK();
   }
 
+  const sdk::Host& host_;
   PooledConnection conn_;
   std::shared_ptr<const Table> table_;
   Projection projection_;
   StmtHandle stmt_;
   ParamSet params_;  // bound to stmt_: must live as long as it
+  std::vector<v1::Value> args_;  // a named query's parameter values
+  std::string sql_;
   RowReader reader_;
   size_t batch_rows_;
   int64_t limit_;
@@ -120,28 +144,58 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   size_t rows_in_block_ = 0;
   size_t row_ = 0;
   int64_t delivered_ = 0;
+  int64_t fetched_ = 0;  // rows the driver returned, including any past the limit
+  int64_t fetches_ = 0;
   bool first_ = true;
   bool done_ = false;
 };
 
 }  // namespace
 
+namespace {
+
+// True if "SELECT <first column> FROM <entity> WHERE 1 = 0<suffix>" runs: how optional
+// syntax is tested without reading a row.
+bool Probe(Connection& conn, const Table& table, const std::string& suffix) {
+  std::string sql = "SELECT " + table.quoted[0] + " FROM " + table.sql_name + " WHERE 1 = 0" + suffix;
+  Result<StmtHandle> st = conn.NewStatement();
+  if (!st.ok()) return false;
+  ParamSet params;
+  if (!BindNullParameters(table, &params).ok() || !params.Bind(st->get()).ok()) return false;
+  SQLRETURN rc = SQLExecDirect(st->get(), reinterpret_cast<SQLCHAR*>(sql.data()),
+                               static_cast<SQLINTEGER>(sql.size()));
+  return SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA;
+}
+
+}  // namespace
+
 bool NullsClauseSupported(const OdbcSource& source, Connection& conn, const Table& table) {
   int known = source.dialect.nulls_clause();
   if (known >= 0) return known == 1;
-  const std::string& col = table.quoted[0];
-  std::string sql = "SELECT " + col + " FROM " + table.sql_name + " WHERE 1 = 0 ORDER BY " + col +
-                    " ASC NULLS FIRST";
-  Result<StmtHandle> st = conn.NewStatement();
-  bool ok = st.ok() && SQL_SUCCEEDED(SQLExecDirect(st->get(), reinterpret_cast<SQLCHAR*>(sql.data()),
-                                                   static_cast<SQLINTEGER>(sql.size())));
+  bool ok = Probe(conn, table, " ORDER BY " + table.quoted[0] + " ASC NULLS FIRST");
   source.dialect.set_nulls_clause(ok);
   return ok;
 }
 
+LimitSyntax LimitClauseSupported(const OdbcSource& source, Connection& conn, const Table& table) {
+  int known = source.dialect.limit_syntax();
+  if (known >= 0) return static_cast<LimitSyntax>(known);
+  LimitSyntax found = LimitSyntax::kNone;
+  for (LimitSyntax candidate : source.dialect.limit_candidates()) {
+    std::string clause;
+    Dialect::AppendLimit(candidate, 1, &clause);
+    if (Probe(conn, table, clause)) {
+      found = candidate;
+      break;
+    }
+  }
+  source.dialect.set_limit_syntax(found);
+  return found;
+}
+
 Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
                                                    const cv1::ScanRequest& request,
-                                                   sdk::CallContext& ctx) {
+                                                   sdk::CallContext& ctx, const sdk::Host& host) {
   if (request.limit() < 0) {
     return InvalidArgument("limit must not be negative", "INVALID_LIMIT");
   }
@@ -150,11 +204,15 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   FA_ASSIGN_OR_RETURN(Projection projection,
                       MakeProjection(*table, request.fields(), request.with_etag()));
 
+  FA_ASSIGN_OR_RETURN(std::vector<v1::Value> args,
+                      QueryArguments(*table, request.has_filter() ? &request.filter() : nullptr));
   std::string sql = SelectClause(*table, projection);
   ParamSet params;
+  // A named query's placeholders come first in the text (its SQL is the FROM).
+  FA_RETURN_IF_ERROR(BindQueryParameters(*table, args, &params));
   if (request.has_filter() && request.filter().kind_case() != v1::Filter::KIND_NOT_SET) {
     sql += " WHERE ";
-    FA_RETURN_IF_ERROR(AppendFilter(*table, request.filter(), &sql, &params));
+    FA_RETURN_IF_ERROR(AppendFilter(*table, request.filter(), &sql, &params, args));
   }
   bool nulls_clause = false;
   if (!request.order().empty() && !(source.dialect.NullsFirstWhenAscending() &&
@@ -162,6 +220,13 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
     nulls_clause = NullsClauseSupported(source, *conn, *table);
   }
   FA_RETURN_IF_ERROR(AppendOrder(*table, source.dialect, nulls_clause, request.order(), &sql));
+  LimitSyntax limit_syntax = LimitSyntax::kNone;
+  if (request.limit() > 0) {
+    // In the SQL, so the DBMS stops producing rows (and plans for few). The cursor stops at
+    // the limit too.
+    limit_syntax = LimitClauseSupported(source, *conn, *table);
+    Dialect::AppendLimit(limit_syntax, request.limit(), &sql);
+  }
 
   size_t batch_rows = static_cast<size_t>(
       request.batch_size() > 0 ? std::min(request.batch_size(), kMaxBatchRows) : source.settings.batch_size);
@@ -172,8 +237,11 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   FA_ASSIGN_OR_RETURN(StmtHandle stmt, conn->NewStatement());
   // Forward-only is ODBC's default; said explicitly because drivers stream only such cursors.
   SQLSetStmtAttr(stmt.get(), SQL_ATTR_CURSOR_TYPE, reinterpret_cast<SQLPOINTER>(SQL_CURSOR_FORWARD_ONLY), 0);
-  if (request.limit() > 0) {
-    // A hint: the driver may pass it to the DBMS. The cursor stops at the limit either way.
+  if (request.limit() > 0 && limit_syntax == LimitSyntax::kNone) {
+    // The ODBC way to say it, where the SQL cannot: SQLite's driver stops stepping there,
+    // MariaDB Connector/ODBC 3.1 appends " LIMIT n" to the text itself (so never together
+    // with a clause of ours: two LIMITs are a syntax error), psqlODBC ignores it when it
+    // fetches through a cursor (UseDeclareFetch).
     SQLSetStmtAttr(stmt.get(), SQL_ATTR_MAX_ROWS,
                    reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(request.limit())), 0);
   }
@@ -183,9 +251,10 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   if (rc != SQL_NO_DATA) {
     FA_RETURN_IF_ERROR(conn->Note(stmt.Check(rc, "scan of '" + table->name + "'")));
   }
-  auto cursor = std::make_unique<OdbcScanCursor>(std::move(conn), table, std::move(projection),
-                                                 std::move(stmt), std::move(params), request,
+  auto cursor = std::make_unique<OdbcScanCursor>(host, std::move(conn), table, std::move(projection),
+                                                 std::move(stmt), std::move(params), std::move(args), request,
                                                  batch_rows);
+  cursor->set_sql(std::move(sql));
   FA_RETURN_IF_ERROR(cursor->BindColumns());
   return std::unique_ptr<sdk::ScanCursor>(std::move(cursor));
 }

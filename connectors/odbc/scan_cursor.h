@@ -4,21 +4,33 @@
 #define FACHADAPTER_CONNECTORS_ODBC_SCAN_CURSOR_H_
 
 #include <memory>
+#include <string_view>
 
 #include "fachadapter/connector/sdk.h"
 #include "odbc_source.h"
 
 namespace fachadapter::odbc {
 
-/// Starts a scan on a pooled connection, which the cursor keeps until it is destroyed.
+/// Name of the host counter metric that every scan adds its number of rows fetched from the
+/// driver to when it ends (also when the client leaves early): what crossed from the database
+/// into the connector, so a test or an operator can see that a selective query read only
+/// the rows it needed.
+inline constexpr std::string_view kRowsFetchedCounter = "odbc_rows_fetched";
+
+/// Starts a scan on a pooled connection, which the cursor keeps until it is destroyed. The
+/// cursor reports to `host` (counter kRowsFetchedCounter, a debug log line) when it ends.
 Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
                                                    const connector::v1::ScanRequest& request,
-                                                   sdk::CallContext& ctx);
+                                                   sdk::CallContext& ctx, const sdk::Host& host);
 
 /// Whether ORDER BY accepts NULLS FIRST/LAST, probed once per source on `table` (a statement
 /// that returns no rows) when the driver's SQL_NULL_COLLATION does not already give the
 /// API's NULL order.
 bool NullsClauseSupported(const OdbcSource& source, Connection& conn, const Table& table);
+
+/// The limit clause the DBMS accepts, probed once per source on `table` (statements that
+/// return no rows) in the order of Dialect::limit_candidates(); kNone if it takes neither.
+LimitSyntax LimitClauseSupported(const OdbcSource& source, Connection& conn, const Table& table);
 
 }  // namespace fachadapter::odbc
 

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "fachadapter/filter_evaluator.h"
 #include "fachadapter/values.h"
 
 namespace fachadapter::odbc {
@@ -26,15 +27,29 @@ Result<Projection> MakeProjection(const Table& table,
   }
   Projection p;
   p.by_column.assign(n, -1);
-  // Bound columns first, then long ones (read with SQLGetData), each group in table order.
-  for (int pass = 0; pass < 2; ++pass) {
+  auto in_sql = [&](size_t i) { return table.columns[i].parameter < 0; };
+  bool any_in_sql = false;
+  for (size_t i = 0; i < n; ++i) any_in_sql = any_in_sql || (selected[i] && in_sql(i));
+  if (!any_in_sql) {
+    for (size_t i = 0; i < n; ++i) {
+      if (in_sql(i)) {
+        selected[i] = true;
+        break;
+      }
+    }
+  }
+  // Bound columns first, then long ones (read with SQLGetData), each group in table order;
+  // then parameter fields, which are not in the SQL.
+  for (int pass = 0; pass < 3; ++pass) {
     for (size_t i = 0; i < n; ++i) {
       if (!selected[i]) continue;
       bool long_data = table.columns[i].long_data || table.read_unbounded(i);
-      if (long_data != (pass == 1)) continue;
+      int group = !in_sql(i) ? 2 : long_data ? 1 : 0;
+      if (group != pass) continue;
       p.by_column[i] = static_cast<int>(p.select.size());
       p.select.push_back(static_cast<int>(i));
     }
+    if (pass == 1) p.sql_columns = p.select.size();
   }
   for (int idx : wanted_fields) p.output.push_back(p.by_column[idx]);
   return p;
@@ -42,7 +57,7 @@ Result<Projection> MakeProjection(const Table& table,
 
 std::string SelectClause(const Table& table, const Projection& p) {
   std::string sql = "SELECT ";
-  for (size_t i = 0; i < p.select.size(); ++i) {
+  for (size_t i = 0; i < p.sql_columns; ++i) {
     if (i) sql += ", ";
     sql += table.quoted[p.select[i]];
   }
@@ -86,7 +101,7 @@ namespace {
 constexpr int kMaxFilterDepth = 64;
 
 Status AppendFilterAt(const Table& table, const v1::Filter& f, int depth, std::string* sql,
-                      ParamSet* params) {
+                      ParamSet* params, const std::vector<v1::Value>& args) {
   if (depth > kMaxFilterDepth) {
     return InvalidArgument("filter is nested deeper than 64 levels", "INVALID_FILTER");
   }
@@ -96,6 +111,18 @@ Status AppendFilterAt(const Table& table, const v1::Filter& f, int depth, std::s
       int idx = table.Find(c.field());
       if (idx < 0) return table.UnknownField(c.field(), "the filter");
       const Column& col = table.columns[idx];
+      if (col.parameter >= 0) {
+        // The field's value is the parameter's in every row: decide the condition here.
+        if (static_cast<size_t>(col.parameter) >= args.size()) {
+          return Internal("parameter field '" + col.name + "' has no value");
+        }
+        switch (MatchCondition(args[col.parameter], c.op(), c.value(), c.values())) {
+          case Truth::kTrue: *sql += "(1 = 1)"; break;
+          case Truth::kFalse: *sql += "(1 = 0)"; break;
+          case Truth::kUnknown: *sql += "(CAST(NULL AS INTEGER) = 1)"; break;
+        }
+        return Status::OK();
+      }
       const std::string& q = table.quoted[idx];
       const char* op = nullptr;
       switch (c.op()) {
@@ -152,14 +179,14 @@ Status AppendFilterAt(const Table& table, const v1::Filter& f, int depth, std::s
       *sql += "(";
       for (int i = 0; i < list.filters_size(); ++i) {
         if (i) *sql += glue;
-        FA_RETURN_IF_ERROR(AppendFilterAt(table, list.filters(i), depth + 1, sql, params));
+        FA_RETURN_IF_ERROR(AppendFilterAt(table, list.filters(i), depth + 1, sql, params, args));
       }
       *sql += ")";
       return Status::OK();
     }
     case v1::Filter::kNot:
       *sql += "(NOT ";
-      FA_RETURN_IF_ERROR(AppendFilterAt(table, f.not_(), depth + 1, sql, params));
+      FA_RETURN_IF_ERROR(AppendFilterAt(table, f.not_(), depth + 1, sql, params, args));
       *sql += ")";
       return Status::OK();
     default:
@@ -167,24 +194,84 @@ Status AppendFilterAt(const Table& table, const v1::Filter& f, int depth, std::s
   }
 }
 
+// Collects the top-level AND terms of `f` (nested ANDs flattened).
+void Conjuncts(const v1::Filter& f, int depth, std::vector<const v1::Filter*>* out) {
+  if (f.kind_case() == v1::Filter::kAnd && depth < kMaxFilterDepth) {
+    for (const v1::Filter& c : f.and_().filters()) Conjuncts(c, depth + 1, out);
+  } else {
+    out->push_back(&f);
+  }
+}
+
 }  // namespace
 
 Status AppendFilter(const Table& table, const v1::Filter& filter, std::string* sql,
-                    ParamSet* params) {
-  return AppendFilterAt(table, filter, 0, sql, params);
+                    ParamSet* params, const std::vector<v1::Value>& args) {
+  return AppendFilterAt(table, filter, 0, sql, params, args);
+}
+
+Result<std::vector<v1::Value>> QueryArguments(const Table& table, const v1::Filter* filter) {
+  std::vector<v1::Value> args(table.parameters.size());
+  std::vector<bool> found(table.parameters.size(), false);
+  std::vector<const v1::Filter*> terms;
+  if (filter && filter->kind_case() != v1::Filter::KIND_NOT_SET) Conjuncts(*filter, 0, &terms);
+  for (const v1::Filter* t : terms) {
+    if (t->kind_case() != v1::Filter::kField) continue;
+    const v1::FieldFilter& c = t->field();
+    bool eq = c.op() == v1::OPERATOR_EQ || (c.op() == v1::OPERATOR_IN && c.values_size() == 1);
+    if (!eq) continue;
+    for (size_t p = 0; p < table.parameters.size(); ++p) {
+      if (found[p] || table.parameters[p].name != c.field()) continue;
+      const v1::Value& v = c.op() == v1::OPERATOR_EQ ? c.value() : c.values(0);
+      if (IsNull(v)) {
+        return InvalidArgument("parameter '" + c.field() + "' of named query '" + table.name + "' is NULL",
+                               "INVALID_PARAMETER", c.field());
+      }
+      args[p] = v;
+      found[p] = true;
+    }
+  }
+  for (size_t p = 0; p < table.parameters.size(); ++p) {
+    if (!found[p]) {
+      const std::string& name = table.parameters[p].name;
+      return InvalidArgument("named query '" + table.name + "' needs its parameter '" + name +
+                                 "': filter on the field with '" + name + " = <" +
+                                 FieldTypeName(table.parameters[p].column.type) +
+                                 ">' as a term of the filter's top-level AND",
+                             "MISSING_PARAMETER", name);
+    }
+  }
+  return args;
+}
+
+Status BindQueryParameters(const Table& table, const std::vector<v1::Value>& args, ParamSet* params) {
+  for (int p : table.placeholders) {
+    FA_RETURN_IF_ERROR(params->Add(args[p], table.parameters[p].column, ParamUse::kWrite));
+  }
+  return Status::OK();
+}
+
+Status BindNullParameters(const Table& table, ParamSet* params) {
+  v1::Value null;
+  null.set_null_value(v1::NULL_VALUE);
+  for (int p : table.placeholders) {
+    FA_RETURN_IF_ERROR(params->Add(null, table.parameters[p].column, ParamUse::kWrite));
+  }
+  return Status::OK();
 }
 
 Status AppendOrder(const Table& table, const Dialect& dialect, bool nulls_clause,
                    const google::protobuf::RepeatedPtrField<cv1::SortKey>& order,
                    std::string* sql) {
-  if (order.empty()) return Status::OK();
-  *sql += " ORDER BY ";
+  bool first = true;
   for (int i = 0; i < order.size(); ++i) {
     const cv1::SortKey& k = order[i];
     int idx = table.Find(k.field());
     if (idx < 0) return table.UnknownField(k.field(), "the order");
+    if (table.columns[idx].parameter >= 0) continue;  // the same value in every row
     const std::string& q = table.quoted[idx];
-    if (i) *sql += ", ";
+    *sql += first ? " ORDER BY " : ", ";
+    first = false;
     bool native = k.descending() ? dialect.NullsLastWhenDescending()
                                  : dialect.NullsFirstWhenAscending();
     if (native || !table.columns[idx].nullable) {

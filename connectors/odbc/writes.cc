@@ -77,19 +77,7 @@ RepeatedPtrField<cv1::FieldValue> KeyOf(const Table& table, const v1::Record& re
   return key;
 }
 
-Status CheckWritable(const Table& table, std::string_view op) {
-  if (table.kind != cv1::RAW_ENTITY_KIND_TABLE) {
-    return FailedPrecondition("'" + table.name + "' is a view; it cannot " + std::string(op),
-                              "NOT_WRITABLE");
-  }
-  if (table.primary_key.empty()) {
-    return FailedPrecondition("table '" + table.name +
-                                  "' has no primary key, so its records cannot be addressed to " +
-                                  std::string(op),
-                              "NOT_WRITABLE");
-  }
-  return Status::OK();
-}
+Status CheckWritable(const Table& table, std::string_view op) { return table.CheckWritable(op); }
 
 // Resolves write values to column indexes: UNKNOWN_FIELD, repeated fields, NULL into a
 // NOT NULL column are INVALID_ARGUMENT naming the field.

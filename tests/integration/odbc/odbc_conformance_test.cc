@@ -19,6 +19,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -26,6 +27,8 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <google/protobuf/util/json_util.h>
 
 #include "fachadapter/connector/abi.h"
 #include "fachadapter/filter_evaluator.h"
@@ -328,10 +331,26 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
   }
 
   void Open(int batch_size = 1000) {
+    auto r = TryOpen("{}", batch_size);
+    ASSERT_TRUE(r.ok()) << r.error.message();
+    inst_ = std::move(r.response);
+  }
+
+  // Opens an instance with the settings of `json` (a JSON object, as the core hands over the
+  // YAML) besides the connection string and batch size.
+  Reply<std::unique_ptr<Instance>> TryOpen(const std::string& json, int batch_size = 1000) {
     google::protobuf::Struct s;
+    auto parsed = google::protobuf::util::JsonStringToMessage(json, &s);
+    EXPECT_TRUE(parsed.ok()) << json;
     (*s.mutable_fields())["connection_string"].set_string_value(connection_string_);
     (*s.mutable_fields())["batch_size"].set_number_value(batch_size);
-    auto r = Instance::Open(*plugin_, s);
+    return Instance::Open(*plugin_, s);
+  }
+
+  // Replaces the instance with one opened with the extra settings of `json`.
+  void OpenWith(const std::string& json) {
+    inst_.reset();
+    auto r = TryOpen(json);
     ASSERT_TRUE(r.ok()) << r.error.message();
     inst_ = std::move(r.response);
   }
@@ -824,6 +843,300 @@ TEST_P(ConformanceTest, UpdateAndDeleteCheckTheEtag) {
   EXPECT_EQ(raw_->Count("SELECT count(*) FROM betrieb"), 5);
   d = inst_->Delete(del);
   EXPECT_EQ(d.code, 5) << d.error.message();  // NOT_FOUND
+}
+
+// ---- Pushdown: what the database hands over ------------------------------------------------
+
+// A selective filter and a limit must reach the database: the connector's own counter of
+// rows fetched from the driver (the host metric odbc_rows_fetched) sees only the matching
+// rows, and on PostgreSQL the table's statistics show the server read no more either.
+TEST_P(ConformanceTest, SelectiveQueryFetchesOnlyTheMatchingRows) {
+  raw_->Exec("CREATE TABLE gross (id INTEGER PRIMARY KEY, gemeinde CHAR(5) NOT NULL, wert INTEGER)");
+  raw_->Exec("CREATE INDEX gross_gemeinde ON gross (gemeinde)");
+  for (int block = 0; block < 20; ++block) {
+    std::string sql = "INSERT INTO gross VALUES ";
+    for (int i = 0; i < 1000; ++i) {
+      int id = block * 1000 + i + 1;
+      // Gemeinde G0007 holds ids 7, 10007 and 19007 only; the others share the rest.
+      std::string g = (id == 7 || id == 10007 || id == 19007) ? "G0007" : "G" + std::to_string(1000 + id % 97);
+      sql += (i ? ",(" : "(") + std::to_string(id) + ", '" + g + "', " + std::to_string(id % 13) + ")";
+    }
+    raw_->Exec(sql);
+  }
+  if (backend() == Backend::kPostgres) raw_->Exec("ANALYZE gross");
+  ASSERT_EQ(raw_->Count("SELECT count(*) FROM gross"), 20000);
+
+  // What PostgreSQL's scans of `gross` produced (rows read by sequential and index scans). A
+  // backend reports its statistics when it ends at the latest: close the instance and wait
+  // (bounded) until its connections are gone.
+  auto pg_rows_read = [&]() -> int64_t {
+    inst_.reset();
+    for (int i = 0; i < 200; ++i) {
+      if (raw_->Count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                      "pid <> pg_backend_pid()") == 0) {
+        break;
+      }
+      usleep(50 * 1000);
+    }
+    return raw_->Count("SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) FROM pg_stat_user_tables "
+                       "WHERE relname = 'gross'");
+  };
+  int64_t pg_before = backend() == Backend::kPostgres ? pg_rows_read() : 0;
+  if (backend() == Backend::kPostgres) Open();
+
+  cv1::ScanRequest req;
+  req.set_entity("gross");
+  *req.mutable_filter() = Cond("gemeinde", v1::OPERATOR_EQ, Str("G0007"));
+  req.add_order()->set_field("id");
+  auto r = inst_->Scan(req);
+  ASSERT_TRUE(r.ok()) << r.error.message();
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[2].values(0).int_value(), 19007);
+  EXPECT_EQ(inst_->counter("odbc_rows_fetched"), 3);
+
+  cv1::ScanRequest limited;
+  limited.set_entity("gross");
+  limited.add_order()->set_field("id");
+  limited.set_limit(5);
+  auto l = inst_->Scan(limited);
+  ASSERT_TRUE(l.ok()) << l.error.message();
+  ASSERT_EQ(l.records.size(), 5u);
+  EXPECT_EQ(l.records[4].values(0).int_value(), 5);
+  EXPECT_EQ(inst_->counter("odbc_rows_fetched"), 3 + 5);
+
+  // The limit is in the SQL, in the syntax the DBMS accepted when probed: SQLite has no
+  // FETCH FIRST; MariaDB lists LIMIT in SQL_KEYWORDS; PostgreSQL takes the standard's.
+  std::string clause = backend() == Backend::kPostgres ? "FETCH FIRST 5 ROWS ONLY" : "LIMIT 5";
+  bool logged = false;
+  for (const std::string& line : inst_->log()) logged = logged || line.find(clause) != std::string::npos;
+  EXPECT_TRUE(logged) << "no scan logged with '" << clause << "'";
+
+  if (backend() == Backend::kPostgres) {
+    // 3 rows through the index, 5 for the limit (a limit the server did not know would have
+    // read a whole fetch block of 1000 rows through psqlODBC's cursor).
+    int64_t read = pg_rows_read() - pg_before;
+    EXPECT_GE(read, 8);
+    EXPECT_LE(read, 12) << "rows read by PostgreSQL";
+    std::printf("PostgreSQL read %lld rows of gross for the two scans\n", static_cast<long long>(read));
+  }
+}
+
+// ---- Configured entities: views with keys, named queries -----------------------------------
+
+constexpr const char* kNamedQuery = R"({
+  "views": {"aktive_betriebe": {"key": ["id"]}},
+  "queries": {
+    "betriebe_im_ort": {
+      "sql": "SELECT id, name, umsatz, gruendung FROM betrieb -- the rows of one place\n WHERE ort = :ort AND umsatz >= :mindest;",
+      "parameters": {"ort": "string", "mindest": "decimal"},
+      "key": ["id"]
+    },
+    "zahlen_bis": {
+      "sql": "SELECT n, text FROM zahl WHERE n <= :bis AND text <> 'a:b'",
+      "parameters": {"bis": "int64"},
+      "key": ["n"]
+    }
+  }
+})";
+
+TEST_P(ConformanceTest, NamedQueryIsAReadOnlyEntityWithParameterFields) {
+  OpenWith(kNamedQuery);
+  auto d = inst_->Describe(cv1::DescribeRequest());
+  ASSERT_TRUE(d.ok()) << d.error.message();
+  std::map<std::string, cv1::RawEntity> by_name;
+  for (const auto& e : d.response.entities()) by_name[e.name()] = e;
+  ASSERT_TRUE(by_name.count("betriebe_im_ort"));
+  const cv1::RawEntity& q = by_name["betriebe_im_ort"];
+  EXPECT_EQ(q.kind(), cv1::RAW_ENTITY_KIND_QUERY);
+  EXPECT_FALSE(q.writable());
+  ASSERT_EQ(q.primary_key_size(), 1);
+  EXPECT_EQ(q.primary_key(0), "id");
+  std::vector<std::string> names;
+  for (const auto& f : q.fields()) names.push_back(f.name());
+  // Result columns, then the parameters in the order the SQL uses them.
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "name", "umsatz", "gruendung", "ort", "mindest"}));
+  EXPECT_EQ(FindField(q, "id")->type(), v1::FIELD_TYPE_INT64);
+  EXPECT_EQ(FindField(q, "umsatz")->type(), v1::FIELD_TYPE_DECIMAL);
+  EXPECT_EQ(FindField(q, "gruendung")->type(), v1::FIELD_TYPE_DATE);
+  EXPECT_EQ(FindField(q, "mindest")->type(), v1::FIELD_TYPE_DECIMAL);
+
+  auto ids = [&](const v1::Filter& f, int64_t limit = 0, bool descending = false) {
+    cv1::ScanRequest req;
+    req.set_entity("betriebe_im_ort");
+    *req.mutable_filter() = f;
+    auto* o = req.add_order();
+    o->set_field("umsatz");
+    o->set_descending(descending);
+    req.set_limit(limit);
+    auto r = inst_->Scan(req);
+    EXPECT_TRUE(r.ok()) << r.error.message();
+    std::vector<int64_t> out;
+    for (const auto& rec : r.records) {
+      out.push_back(rec.values(0).int_value());
+      EXPECT_EQ(rec.values(FieldIndex(r.fields, "ort")).string_value(), "Berlin");
+    }
+    return out;
+  };
+  v1::Filter ort = Cond("ort", v1::OPERATOR_EQ, Str("Berlin"));
+  EXPECT_EQ(ids(And({ort, Cond("mindest", v1::OPERATOR_EQ, Dec("0"))})), (std::vector<int64_t>{4, 1}));
+  EXPECT_EQ(ids(And({Cond("mindest", v1::OPERATOR_EQ, Dec("1.00")), ort})), (std::vector<int64_t>{1}));
+  // Further filters, order and limit apply to the query's result in the database.
+  v1::Filter both = And({ort, Cond("mindest", v1::OPERATOR_EQ, Dec("0"))});
+  EXPECT_EQ(ids(And({both, Cond("name", v1::OPERATOR_PREFIX, Str("O'"))})), (std::vector<int64_t>{4}));
+  EXPECT_EQ(ids(both, 1, true), (std::vector<int64_t>{1}));
+  EXPECT_EQ(ids(And({both, Cond("id", v1::OPERATOR_GT, Int(1))})), (std::vector<int64_t>{4}));
+  // A condition on a parameter field is decided by the parameter's value.
+  EXPECT_TRUE(ids(And({both, Cond("ort", v1::OPERATOR_NE, Str("Berlin"))})).empty());
+  EXPECT_EQ(ids(And({both, Or({Cond("ort", v1::OPERATOR_PREFIX, Str("Ber")), Cond("id", v1::OPERATOR_EQ, Int(0))})})),
+            (std::vector<int64_t>{4, 1}));
+
+  // Only parameter fields asked for, and a parameter used twice in the SQL is bound twice.
+  cv1::ScanRequest only;
+  only.set_entity("betriebe_im_ort");
+  *only.mutable_filter() = both;
+  only.add_fields("ort");
+  only.set_with_etag(true);
+  auto o = inst_->Scan(only);
+  ASSERT_TRUE(o.ok()) << o.error.message();
+  ASSERT_EQ(o.records.size(), 2u);
+  EXPECT_EQ(o.fields, (std::vector<std::string>{"ort"}));
+  EXPECT_EQ(o.records[0].values(0).string_value(), "Berlin");
+  EXPECT_EQ(o.records[0].etag().size(), 16u);
+
+  cv1::ScanRequest zahlen;
+  zahlen.set_entity("zahlen_bis");
+  *zahlen.mutable_filter() = Cond("bis", v1::OPERATOR_EQ, Int(1500));
+  zahlen.add_order()->set_field("n");
+  auto z = inst_->Scan(zahlen);
+  ASSERT_TRUE(z.ok()) << z.error.message();
+  EXPECT_EQ(z.records.size(), 1500u);
+  EXPECT_EQ(inst_->counter("odbc_rows_fetched"), 2 + 1 + 1 + 1 + 1 + 0 + 2 + 2 + 1500);
+}
+
+TEST_P(ConformanceTest, NamedQueryParametersAreCheckedAndWritesRefused) {
+  OpenWith(kNamedQuery);
+  cv1::ScanRequest req;
+  req.set_entity("betriebe_im_ort");
+  *req.mutable_filter() = Cond("ort", v1::OPERATOR_EQ, Str("Berlin"));
+  auto missing = inst_->Scan(req);
+  EXPECT_EQ(missing.code, 3) << missing.error.message();
+  EXPECT_EQ(missing.error.reason(), "MISSING_PARAMETER");
+  EXPECT_EQ(missing.error.field(), "mindest");
+
+  // Under OR the parameter is not pinned to one value.
+  *req.mutable_filter() = And({Cond("ort", v1::OPERATOR_EQ, Str("Berlin")),
+                               Or({Cond("mindest", v1::OPERATOR_EQ, Dec("1")), Cond("mindest", v1::OPERATOR_EQ, Dec("2"))})});
+  EXPECT_EQ(inst_->Scan(req).error.reason(), "MISSING_PARAMETER");
+
+  *req.mutable_filter() = And({Cond("ort", v1::OPERATOR_EQ, Int(7)), Cond("mindest", v1::OPERATOR_EQ, Dec("1"))});
+  auto wrong = inst_->Scan(req);
+  EXPECT_EQ(wrong.code, 3) << wrong.error.message();
+  EXPECT_EQ(wrong.error.field(), "ort");
+
+  *req.mutable_filter() = And({Cond("ort", v1::OPERATOR_EQ, Null()), Cond("mindest", v1::OPERATOR_EQ, Dec("1"))});
+  EXPECT_EQ(inst_->Scan(req).error.reason(), "INVALID_PARAMETER");
+
+  // A value that looks like SQL is only ever a value.
+  *req.mutable_filter() = And({Cond("ort", v1::OPERATOR_EQ, Str("x' OR '1'='1")), Cond("mindest", v1::OPERATOR_EQ, Dec("0"))});
+  auto inj = inst_->Scan(req);
+  ASSERT_TRUE(inj.ok()) << inj.error.message();
+  EXPECT_TRUE(inj.records.empty());
+
+  cv1::InsertRequest ins;
+  ins.set_entity("betriebe_im_ort");
+  *ins.add_values() = FV("id", Int(99));
+  auto i = inst_->Insert(ins);
+  EXPECT_EQ(i.code, 9) << i.error.message();
+  EXPECT_EQ(i.error.reason(), "NOT_WRITABLE");
+  EXPECT_NE(i.error.message().find("named query"), std::string::npos) << i.error.message();
+  cv1::UpdateRequest up;
+  up.set_entity("betriebe_im_ort");
+  *up.add_key() = FV("id", Int(1));
+  *up.add_values() = FV("name", Str("x"));
+  EXPECT_EQ(inst_->Update(up).code, 9);
+  cv1::DeleteRequest del;
+  del.set_entity("betriebe_im_ort");
+  *del.add_key() = FV("id", Int(1));
+  EXPECT_EQ(inst_->Delete(del).code, 9);
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM betrieb"), 6);
+}
+
+TEST_P(ConformanceTest, BrokenConfiguredEntitiesStopTheSourceAtOpen) {
+  struct Case {
+    const char* json;
+    const char* field;   // expected Error.field
+    const char* needle;  // in the message
+  };
+  const Case cases[] = {
+      {R"({"queries": {"kaputt": {"sql": "SELECT id FROM gibt_es_nicht WHERE id = :id", "parameters": {"id": "int64"}}}})",
+       "queries.kaputt.sql", "kaputt"},
+      {R"({"queries": {"q": {"sql": "SELECT id FROM betrieb WHERE ort = :ort"}}})", "queries.q.sql", ":ort"},
+      {R"({"queries": {"q": {"sql": "SELECT id FROM betrieb", "parameters": {"ort": "string"}}}})",
+       "queries.q.parameters.ort", "no placeholder"},
+      {R"({"queries": {"q": {"sql": "SELECT id FROM betrieb WHERE id = ?"}}})", "queries.q.sql", "named parameters"},
+      {R"({"queries": {"q": {"sql": "SELECT id FROM betrieb", "parameter": {}}}})", "queries.q.parameter", "unknown"},
+      {R"({"queries": {"q": {"sql": "SELECT id FROM betrieb WHERE id = :id", "parameters": {"id": "integer"}}}})",
+       "queries.q.parameters.id", "int64"},
+      {R"({"queries": {"q": {"sql": "SELECT id, name FROM betrieb", "key": ["nr"]}}})", "queries.q.key", "nr"},
+      {R"({"queries": {"betrieb": {"sql": "SELECT id FROM betrieb"}}})", "queries.betrieb", "table or view"},
+      {R"({"views": {"aktive_betriebe": {"key": ["nr"]}}})", "views.aktive_betriebe.key", "nr"},
+      {R"({"views": {"betrieb": {"key": ["id"]}}})", "views.betrieb", "not a view"},
+      {R"({"views": {"gibt_es_nicht": {"key": ["id"]}}})", "views.gibt_es_nicht", "no view"},
+      {R"({"views": {"aktive_betriebe": {"key": ["id"], "writeable": true}}})", "views.aktive_betriebe.writeable",
+       "unknown"},
+  };
+  for (const Case& c : cases) {
+    auto r = TryOpen(c.json);
+    EXPECT_NE(r.code, 0) << c.json;
+    EXPECT_EQ(r.error.field(), c.field) << c.json << ": " << r.error.message();
+    EXPECT_NE(r.error.message().find(c.needle), std::string::npos) << c.json << ": " << r.error.message();
+  }
+  // The driver's own words reach the operator.
+  auto r = TryOpen(cases[0].json);
+  EXPECT_NE(r.error.message().find("gibt_es_nicht"), std::string::npos) << r.error.message();
+}
+
+TEST_P(ConformanceTest, ConfiguredViewKeyServesGetAndKeysetPaging) {
+  OpenWith(kNamedQuery);
+  cv1::DescribeRequest dr;
+  dr.add_entities("aktive_betriebe");
+  auto d = inst_->Describe(dr);
+  ASSERT_TRUE(d.ok()) << d.error.message();
+  const cv1::RawEntity& v = d.response.entities(0);
+  EXPECT_EQ(v.kind(), cv1::RAW_ENTITY_KIND_VIEW);
+  EXPECT_FALSE(v.writable());
+  ASSERT_EQ(v.primary_key_size(), 1);
+  EXPECT_EQ(v.primary_key(0), "id");
+
+  cv1::ScanRequest page;
+  page.set_entity("aktive_betriebe");
+  page.add_order()->set_field("id");
+  page.set_limit(2);
+  auto p1 = inst_->Scan(page);
+  ASSERT_TRUE(p1.ok()) << p1.error.message();
+  ASSERT_EQ(p1.records.size(), 2u);
+  EXPECT_EQ(p1.records[1].values(0).int_value(), 3);
+  *page.mutable_filter() = Cond("id", v1::OPERATOR_GT, Int(3));
+  auto p2 = inst_->Scan(page);
+  ASSERT_TRUE(p2.ok()) << p2.error.message();
+  ASSERT_EQ(p2.records.size(), 1u);
+  EXPECT_EQ(p2.records[0].values(0).int_value(), 6);
+
+  cv1::UpdateRequest up;
+  up.set_entity("aktive_betriebe");
+  *up.add_key() = FV("id", Int(1));
+  *up.add_values() = FV("name", Str("Neu"));
+  auto refused = inst_->Update(up);
+  EXPECT_EQ(refused.code, 9) << refused.error.message();
+  EXPECT_EQ(refused.error.reason(), "NOT_WRITABLE");
+
+  // Declared writable, a view the DBMS can update through takes Update by its key (SQLite
+  // views are never updatable without triggers).
+  if (backend() == Backend::kSqlite) return;
+  OpenWith(R"({"views": {"aktive_betriebe": {"key": ["id"], "writable": true}}})");
+  auto u = inst_->Update(up);
+  ASSERT_TRUE(u.ok()) << u.error.message();
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM betrieb WHERE name = 'Neu' AND id = 1"), 1);
 }
 
 // ---- Errors ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -110,11 +111,16 @@ struct TestHost {
       std::lock_guard lock(h->mu);
       h->lines.emplace_back(m, n);
     };
-    api.counter_add = nullptr;
+    api.counter_add = [](void* self, const char* name, size_t n, int64_t delta) {
+      auto* h = static_cast<TestHost*>(self);
+      std::lock_guard lock(h->mu);
+      h->counters[std::string(name, n)] += delta;
+    };
   }
   FaHostApi api{};
   std::mutex mu;
   std::vector<std::string> lines;
+  std::map<std::string, int64_t> counters;
 };
 
 /// One open connector instance.
@@ -281,6 +287,13 @@ class Instance {
                                              bytes.size(), &cursor, &err);
     TakeBuffer(&err);
     return std::make_unique<OpenCursor>(plugin_, code == 0 ? cursor : nullptr);
+  }
+
+  /// The sum of what the connector added to counter metric `name` so far.
+  int64_t counter(const std::string& name) {
+    std::lock_guard lock(host_.mu);
+    auto it = host_.counters.find(name);
+    return it == host_.counters.end() ? 0 : it->second;
   }
 
   /// Log lines written so far.
