@@ -445,6 +445,20 @@ class RawOdbc {
     return ind == SQL_NULL_DATA ? 0 : v;
   }
 
+  /// One scalar as text ("" for NULL), at most 64 KiB.
+  std::string QueryText(const std::string& sql) {
+    OdbcStatement stmt(dbc_);
+    std::string text = sql;
+    stmt.Check(SQLExecDirect(stmt.get(), reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS), sql);
+    stmt.Check(SQLFetch(stmt.get()), "fetching the answer of " + sql);
+    std::string v(65536, '\0');
+    SQLLEN ind = 0;
+    stmt.Check(SQLGetData(stmt.get(), 1, SQL_C_CHAR, v.data(), static_cast<SQLLEN>(v.size()), &ind),
+               "reading the answer of " + sql);
+    v.resize(ind == SQL_NULL_DATA || ind < 0 ? 0 : std::min(static_cast<size_t>(ind), v.size() - 1));
+    return v;
+  }
+
   /// A bound result column: a column-wise array of `rows` values and their indicators.
   struct Column {
     SQLSMALLINT c_type = SQL_C_CHAR;

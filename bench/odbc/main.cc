@@ -303,10 +303,48 @@ Streamed StreamQuery(v1::Adapter::Stub& stub, const std::string& entity, int bat
   return out;
 }
 
+/// CPU time of the PostgreSQL backends serving the bench database, when the server runs on
+/// this machine: both paths ask the same server for the same rows, and its share of the work
+/// is large enough that leaving it out would misstate the ratio of the work done.
+class ServerCpu {
+ public:
+  ServerCpu(RawOdbc& db, const std::string& dsn, const std::string& database) : db_(db), database_(database) {
+    const std::string server = ConnectionAttribute(dsn, "Server");
+    local_ = server == "127.0.0.1" || server == "localhost" || server == "::1" || server.empty();
+    local_ = local_ && Pids().size() > 0;
+  }
+  bool available() const { return local_; }
+  /// Seconds used so far by the backends connected to the database now (0 if unavailable).
+  double Seconds() {
+    if (!local_) return 0;
+    double sum = 0;
+    for (pid_t pid : Pids()) sum += ProcessCpuSeconds(pid);
+    return sum;
+  }
+
+ private:
+  std::vector<pid_t> Pids() {
+    std::vector<pid_t> out;
+    std::istringstream in(db_.QueryText("SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE datname = '" +
+                                        database_ + "'"));
+    for (std::string p; std::getline(in, p, ',');) {
+      const pid_t pid = static_cast<pid_t>(std::strtol(p.c_str(), nullptr, 10));
+      // The same number on this machine must really be a PostgreSQL backend.
+      if (pid > 0 && ReadFile("/proc/" + p + "/comm").rfind("postgres", 0) == 0) out.push_back(pid);
+    }
+    return out;
+  }
+
+  RawOdbc& db_;
+  std::string database_;
+  bool local_ = false;
+};
+
 struct Sample {
   double wall = 0;        // seconds
   double cpu_client = 0;  // seconds of this process
   double cpu_daemon = 0;  // seconds of the daemon (measure A only)
+  double cpu_server = 0;  // seconds of the PostgreSQL backends (0 if not measured)
   double count = 0;       // rows or requests
   double rate() const { return count / wall; }
 };
@@ -315,64 +353,78 @@ struct Summary {
   double best = 0, median = 0;        // rates
   double cpu_client = 0, cpu_daemon = 0;  // median seconds
   double us_client = 0, us_daemon = 0;    // median CPU microseconds per row or request
+  double us_server = 0;
 };
 
 Summary Summarize(const std::vector<Sample>& samples) {
-  std::vector<double> rates, client, daemon, us_client, us_daemon;
+  std::vector<double> rates, client, daemon, us_client, us_daemon, us_server;
   for (const Sample& s : samples) {
     rates.push_back(s.rate());
     client.push_back(s.cpu_client);
     daemon.push_back(s.cpu_daemon);
     us_client.push_back(s.cpu_client * 1e6 / s.count);
     us_daemon.push_back(s.cpu_daemon * 1e6 / s.count);
+    us_server.push_back(s.cpu_server * 1e6 / s.count);
   }
   return {*std::max_element(rates.begin(), rates.end()), Median(rates), Median(client), Median(daemon),
-          Median(us_client), Median(us_daemon)};
+          Median(us_client), Median(us_daemon), Median(us_server)};
 }
 
 /// Runs `a` and `b` interleaved R times after one untimed warm-up each, prints every run and
 /// returns the median ratio A/B of the rates.
 template <typename A, typename B>
-double Interleaved(const Options& o, pid_t daemon, const char* unit, const char* name_a, const char* name_b, A a,
-                   B b) {
+double Interleaved(const Options& o, pid_t daemon, ServerCpu& server, const char* unit, const char* name_a,
+                   const char* name_b, A a, B b) {
   a();
   b();
   std::vector<Sample> sa, sb;
-  std::printf("%-4s %-28s %10s %14s %14s %14s\n", "run", "measure", "wall s", unit, "CPU bench s", "CPU daemon s");
+  std::printf("%-4s %-28s %10s %14s %14s %14s %14s\n", "run", "measure", "wall s", unit, "CPU bench s",
+              "CPU daemon s", "CPU server s");
   for (int r = 1; r <= o.repetitions; ++r) {
     Sample s;
-    double c0 = SelfCpuSeconds(), d0 = ProcessCpuSeconds(daemon);
+    double g0 = server.Seconds(), c0 = SelfCpuSeconds(), d0 = ProcessCpuSeconds(daemon);
     auto t0 = Clock::now();
     s.count = a();
     s.wall = std::chrono::duration<double>(Clock::now() - t0).count();
     s.cpu_client = SelfCpuSeconds() - c0;
     s.cpu_daemon = ProcessCpuSeconds(daemon) - d0;
+    s.cpu_server = server.Seconds() - g0;
     sa.push_back(s);
-    std::printf("%-4d %-28s %10.3f %14.0f %14.3f %14.3f\n", r, name_a, s.wall, s.rate(), s.cpu_client, s.cpu_daemon);
+    std::printf("%-4d %-28s %10.3f %14.0f %14.3f %14.3f %14.3f\n", r, name_a, s.wall, s.rate(), s.cpu_client,
+                s.cpu_daemon, s.cpu_server);
 
     Sample t;
+    g0 = server.Seconds();
     c0 = SelfCpuSeconds();
     t0 = Clock::now();
     t.count = b();
     t.wall = std::chrono::duration<double>(Clock::now() - t0).count();
     t.cpu_client = SelfCpuSeconds() - c0;
+    t.cpu_server = server.Seconds() - g0;
     sb.push_back(t);
-    std::printf("%-4d %-28s %10.3f %14.0f %14.3f %14s\n", r, name_b, t.wall, t.rate(), t.cpu_client, "-");
+    std::printf("%-4d %-28s %10.3f %14.0f %14.3f %14s %14.3f\n", r, name_b, t.wall, t.rate(), t.cpu_client, "-",
+                t.cpu_server);
     std::fflush(stdout);
   }
   const Summary x = Summarize(sa), y = Summarize(sb);
-  std::printf("\n%-30s %12s %14s %14s %14s\n", "", "best", "median", "median CPU s", "CPU us each");
-  std::printf("%-30s %12.0f %14.0f %14.3f %14.2f\n", name_a, x.best, x.median, x.cpu_client + x.cpu_daemon,
-              x.us_client + x.us_daemon);
-  std::printf("%-30s %12.0f %14.0f %14.3f %14.2f\n", name_b, y.best, y.median, y.cpu_client, y.us_client);
-  std::printf("  A's median CPU: daemon %.3f s (%.2f us each), gRPC client(s) %.3f s (%.2f us each)\n", x.cpu_daemon,
-              x.us_daemon, x.cpu_client, x.us_client);
+  std::printf("\n%-30s %12s %14s %20s\n", "", "best", "median", "CPU us each (+server)");
+  std::printf("%-30s %12.0f %14.0f %10.2f (%7.2f)\n", name_a, x.best, x.median, x.us_client + x.us_daemon,
+              x.us_client + x.us_daemon + x.us_server);
+  std::printf("%-30s %12.0f %14.0f %10.2f (%7.2f)\n", name_b, y.best, y.median, y.us_client,
+              y.us_client + y.us_server);
+  std::printf("  CPU us each: A daemon %.2f + gRPC client(s) %.2f + server %.2f; B bench %.2f + server %.2f\n",
+              x.us_daemon, x.us_client, x.us_server, y.us_client, y.us_server);
   const double ratio = x.median / y.median;
   std::printf("ratio A/B: best %.3f, median %.3f\n", x.best / y.best, ratio);
   // CPU per row or request says how much work each path does, whatever else runs on the
   // machine; it is not the rate: A spreads its work over two processes and many threads.
-  std::printf("CPU-time ratio B/A per unit: %.3f with the client's CPU, %.3f daemon only\n",
+  std::printf("CPU-time ratio B/A per unit: %.3f with the client's CPU, %.3f daemon only",
               y.us_client / (x.us_client + x.us_daemon), y.us_client / x.us_daemon);
+  if (server.available()) {
+    std::printf(", %.3f all processes (client, daemon, server)",
+                (y.us_client + y.us_server) / (x.us_client + x.us_daemon + x.us_server));
+  }
+  std::printf("\n");
   return ratio;
 }
 
@@ -499,16 +551,11 @@ int Run(const Options& o) {
       std::printf("reusing %s (%" PRId64 " rows)\n", TableName(rows).c_str(), rows);
     }
   }
-  std::printf("server: %s\n", [&] {
-    OdbcStatement st(raw.dbc());
-    std::string q = "SELECT version()";
-    st.Check(SQLExecDirect(st.get(), reinterpret_cast<SQLCHAR*>(q.data()), SQL_NTS), q);
-    st.Check(SQLFetch(st.get()), q);
-    char v[256] = {};
-    SQLLEN ind = 0;
-    st.Check(SQLGetData(st.get(), 1, SQL_C_CHAR, v, sizeof v, &ind), q);
-    return std::string(v);
-  }().c_str());
+  std::printf("server: %s\n", raw.QueryText("SELECT version()").c_str());
+  ServerCpu server_cpu(raw, o.dsn, o.database);
+  std::printf("server CPU: %s\n", server_cpu.available()
+                                      ? "measured (backends of the bench database, from /proc)"
+                                      : "not measured (the server is not a local PostgreSQL process)");
   std::printf("connection string (both sides): %s\n", cs.c_str());
 
   const fs::path config = work.path() / "fachadapter.yaml";
@@ -539,7 +586,7 @@ int Run(const Options& o) {
                 static_cast<double>(first.wire_bytes) / static_cast<double>(o.rows),
                 static_cast<double>(raw_first.value_bytes) / 1e6);
     double ratio = Interleaved(
-        o, daemon.pid(), "rows/s", "A daemon -> gRPC client", "B raw ODBC block fetch",
+        o, daemon.pid(), server_cpu, "rows/s", "A daemon -> gRPC client", "B raw ODBC block fetch",
         [&] {
           Streamed got = StreamQuery(*stub, entity, o.batch_size, false);
           if (got.records != o.rows) throw BenchError("the daemon returned " + std::to_string(got.records) + " records");
@@ -609,7 +656,7 @@ int Run(const Options& o) {
         return [sel](int64_t key) { (*sel)(key); };
       }));
     };
-    double ratio = Interleaved(o, daemon.pid(), "requests/s", "A Get through the daemon", "B raw ODBC point select",
+    double ratio = Interleaved(o, daemon.pid(), server_cpu, "requests/s", "A Get through the daemon", "B raw ODBC point select",
                                via_daemon, raw_odbc);
     verdicts.push_back(Verdict("get", ratio, 0.5));
     std::printf("\n");
