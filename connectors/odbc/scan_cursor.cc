@@ -46,15 +46,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     slots_.resize(projection_.select.size());
   }
 
-  ~OdbcScanCursor() override {
-    host_.CounterAdd(kRowsFetchedCounter, fetched_);
-    host_.Log(FA_LOG_DEBUG, "scan of '" + table_->name + "': " + std::to_string(fetched_) +
-                                " rows fetched from the driver in " + std::to_string(fetches_) +
-                                " fetch calls, " + std::to_string(delivered_) + " delivered; " + sql_);
-  }
-
-  // The statement, for the end-of-scan log line (values are '?': no data in it).
-  void set_sql(std::string sql) { sql_ = std::move(sql); }
+  ~OdbcScanCursor() override { host_.CounterAdd(kRowsFetchedCounter, fetched_); }
 
   Status BindColumns() { return reader_.Bind(stmt_.get()); }
 
@@ -77,7 +69,6 @@ class OdbcScanCursor final : public sdk::ScanCursor {
         if (!n.ok()) return conn_->Note(n.status().WithContext("scan of '" + table_->name + "'"));
         rows_in_block_ = *n;
         row_ = 0;
-        ++fetches_;
         fetched_ += static_cast<int64_t>(*n);
         if (rows_in_block_ == 0) {
           done_ = true;
@@ -132,7 +123,6 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   StmtHandle stmt_;
   ParamSet params_;  // bound to stmt_: must live as long as it
   std::vector<v1::Value> args_;  // a named query's parameter values
-  std::string sql_;
   RowReader reader_;
   size_t batch_rows_;
   int64_t limit_;
@@ -145,7 +135,6 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   size_t row_ = 0;
   int64_t delivered_ = 0;
   int64_t fetched_ = 0;  // rows the driver returned, including any past the limit
-  int64_t fetches_ = 0;
   bool first_ = true;
   bool done_ = false;
 };
@@ -224,8 +213,20 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   if (request.limit() > 0) {
     // In the SQL, so the DBMS stops producing rows (and plans for few). The cursor stops at
     // the limit too.
+    bool first_probe = source.dialect.limit_syntax() < 0;
     limit_syntax = LimitClauseSupported(source, *conn, *table);
-    Dialect::AppendLimit(limit_syntax, request.limit(), &sql);
+    if (first_probe) {
+      std::string clause;
+      Dialect::AppendLimit(limit_syntax, 1, &clause);
+      host.Log(FA_LOG_INFO, limit_syntax == LimitSyntax::kNone
+                                ? std::string("the database accepts neither LIMIT nor FETCH FIRST: limits are "
+                                              "set as SQL_ATTR_MAX_ROWS")
+                                : "limits go into the SQL as '" + clause.substr(1) + "'");
+    }
+    if (limit_syntax != LimitSyntax::kNone) {
+      Dialect::AppendLimit(limit_syntax, request.limit(), &sql);
+      host.CounterAdd(kLimitInSqlCounter, 1);
+    }
   }
 
   size_t batch_rows = static_cast<size_t>(
@@ -254,7 +255,6 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   auto cursor = std::make_unique<OdbcScanCursor>(host, std::move(conn), table, std::move(projection),
                                                  std::move(stmt), std::move(params), std::move(args), request,
                                                  batch_rows);
-  cursor->set_sql(std::move(sql));
   FA_RETURN_IF_ERROR(cursor->BindColumns());
   return std::unique_ptr<sdk::ScanCursor>(std::move(cursor));
 }

@@ -17,8 +17,13 @@ namespace fachadapter::odbc {
 /// the rows it needed.
 inline constexpr std::string_view kRowsFetchedCounter = "odbc_rows_fetched";
 
+/// Name of the host counter metric counting scans whose limit went into the SQL text (LIMIT or
+/// FETCH FIRST), so that the DBMS itself stops producing rows.
+inline constexpr std::string_view kLimitInSqlCounter = "odbc_scans_limited_in_sql";
+
 /// Starts a scan on a pooled connection, which the cursor keeps until it is destroyed. The
-/// cursor reports to `host` (counter kRowsFetchedCounter, a debug log line) when it ends.
+/// cursor adds to `host`'s counter kRowsFetchedCounter when it ends. The first scan with a
+/// limit logs (info) which limit clause the database accepted.
 Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
                                                    const connector::v1::ScanRequest& request,
                                                    sdk::CallContext& ctx, const sdk::Host& host);

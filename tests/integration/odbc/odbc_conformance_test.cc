@@ -904,12 +904,13 @@ TEST_P(ConformanceTest, SelectiveQueryFetchesOnlyTheMatchingRows) {
   EXPECT_EQ(l.records[4].values(0).int_value(), 5);
   EXPECT_EQ(inst_->counter("odbc_rows_fetched"), 3 + 5);
 
-  // The limit is in the SQL, in the syntax the DBMS accepted when probed: SQLite has no
+  // The limit went into the SQL, in the syntax the DBMS accepted when probed: SQLite has no
   // FETCH FIRST; MariaDB lists LIMIT in SQL_KEYWORDS; PostgreSQL takes the standard's.
-  std::string clause = backend() == Backend::kPostgres ? "FETCH FIRST 5 ROWS ONLY" : "LIMIT 5";
+  EXPECT_EQ(inst_->counter("odbc_scans_limited_in_sql"), 1);
+  std::string clause = backend() == Backend::kPostgres ? "as 'FETCH FIRST 1 ROWS ONLY'" : "as 'LIMIT 1'";
   bool logged = false;
   for (const std::string& line : inst_->log()) logged = logged || line.find(clause) != std::string::npos;
-  EXPECT_TRUE(logged) << "no scan logged with '" << clause << "'";
+  EXPECT_TRUE(logged) << "the source did not log that limits go into the SQL " << clause;
 
   if (backend() == Backend::kPostgres) {
     // 3 rows through the index, 5 for the limit (a limit the server did not know would have
