@@ -54,6 +54,8 @@ std::vector<DiagRecord> ReadDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handl
 //   40xxx (40001, 40P01)        -> ABORTED              TRANSACTION_CONFLICT
 //   23xxx unique/primary key    -> ALREADY_EXISTS       DUPLICATE_KEY
 //   23xxx not null/check/fk     -> FAILED_PRECONDITION  CONSTRAINT_VIOLATION
+//   22P05, MySQL 1366 "Incorrect string value" (a character the column's character set
+//         cannot hold)      -> INVALID_ARGUMENT     UNREPRESENTABLE_CHARACTER
 //   22xxx data exception        -> INVALID_ARGUMENT     INVALID_VALUE
 //   28xxx authorization         -> FAILED_PRECONDITION  BACKEND_AUTH_FAILED
 //   42501 / 42000 privilege     -> PERMISSION_DENIED    BACKEND_PERMISSION_DENIED (42501 only)
@@ -92,6 +94,13 @@ StatusCode SqlStateToCode(std::string_view state, std::string_view message,
     }
     *reason = "CONSTRAINT_VIOLATION";
     return StatusCode::kFailedPrecondition;
+  }
+  // PostgreSQL's "character ... has no equivalent in encoding", MySQL/MariaDB's "Incorrect
+  // string value" (22007 or HY000 by version). The connector checks written values against
+  // the column's character set first (charset.h); this catches what it could not know.
+  if (state == "22P05" || msg.find("incorrect string value") != std::string::npos) {
+    *reason = "UNREPRESENTABLE_CHARACTER";
+    return StatusCode::kInvalidArgument;
   }
   if (StartsWith(state, "22")) {
     *reason = "INVALID_VALUE";

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "catalog.h"
+#include "charset.h"
 #include "connection_pool.h"
 #include "dialect.h"
 #include "fachadapter/connector/sdk.h"
@@ -28,6 +29,8 @@ struct OdbcSource {
   std::unique_ptr<ConnectionPool> pool;
   Dialect dialect;
   std::unique_ptr<Catalog> catalog;
+  /// Legacy character sets of text columns, learned on first write (see charset.h).
+  ColumnCharsets charsets;
 
   /// Borrows a connection, waiting at most until the call's deadline (capped at kMaxPoolWait).
   Result<PooledConnection> Acquire(const sdk::CallContext& ctx) const {
