@@ -2,7 +2,9 @@
 // FLATFILE_BENCH_MB megabytes each (default 1024) through the connector to typed values, and in
 // the same run counts the newlines of the same bytes with memchr as the physical limit. Prints
 // MB/s of both (per CPU second of the scanning thread: the machine may be shared) and their
-// ratio, plus a Get by key on the CSV file through the key index.
+// ratio, plus a Get by key on the CSV file through the key index. Each file is scanned the way
+// the SDK's glue runs a connector (batches in wire format, as the host receives them) and, for
+// comparison, into protobuf messages (arena or heap) without the wire format.
 //
 //   build/bin/flatfile_bench            # files are generated in $FLATFILE_BENCH_DIR or /tmp
 //   FLATFILE_BENCH_MB=256 build/bin/flatfile_bench
@@ -134,57 +136,114 @@ std::unique_ptr<ff::FlatFileConnector> Open(const std::string& json) {
   return c;
 }
 
-// Scans the whole entity to typed values; returns rows.
-uint64_t ScanAll(ff::FlatFileConnector& c, const std::string& entity, uint64_t* checksum, bool arena) {
+// How a scan hands its batches over.
+enum class Mode {
+  kWire,        // NextEncoded as the connector implements it: what the SDK's glue calls per batch
+  kSerialized,  // the SDK's default NextEncoded: batch built on an arena by Next, then serialized
+  kArena,       // Next into a batch on an arena, not serialized (the figure of earlier runs)
+  kHeap,        // Next into a batch on the heap, not serialized
+};
+const char* ModeName(Mode m) {
+  switch (m) {
+    case Mode::kWire: return "wire (SDK path)";
+    case Mode::kSerialized: return "arena+serialize";
+    case Mode::kArena: return "arena, no wire";
+    case Mode::kHeap: return "heap, no wire";
+  }
+  return "";
+}
+
+struct Scan {
+  uint64_t rows = 0, checksum = 0, wire_bytes = 0;
+  double cpu = 0;  // CPU seconds of this thread in the scan (for kWire/kSerialized: in the
+                   // calls that produce the bytes; checking them afterwards is not counted)
+};
+
+// Adds one batch's rows and the sum of the first values (int64) to `out`.
+void Tally(const cv1::ScanBatch& b, Scan* out) {
+  for (const auto& r : b.batch().records()) {
+    ++out->rows;
+    out->checksum += static_cast<uint64_t>(r.values(0).int_value());
+  }
+}
+
+// Scans the whole entity to typed values.
+Scan ScanAll(ff::FlatFileConnector& c, const std::string& entity, Mode mode) {
   cv1::ScanRequest q;
   q.set_entity(entity);
   q.set_batch_size(4096);
   fachadapter::sdk::CallContext ctx;
+  Scan out;
+  double t0 = CpuNow();
   auto cur = c.Scan(q, ctx);
   if (!cur.ok()) {
     std::fprintf(stderr, "scan: %s\n", cur.status().message().c_str());
     std::exit(1);
   }
-  uint64_t rows = 0, sum = 0;
+  fachadapter::sdk::ScanCursor& cursor = **cur;
+  cv1::ScanBatch parsed;
   while (true) {
-    google::protobuf::Arena ar;
-    cv1::ScanBatch heap;
-    cv1::ScanBatch& b = arena ? *google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&ar) : heap;
     bool end = false;
-    auto s = (*cur)->Next(&b, &end, ctx);
+    fachadapter::Status s;
+    if (mode == Mode::kWire || mode == Mode::kSerialized) {
+      std::string wire;  // a new buffer per batch, as the SDK's glue hands each one to the host
+      s = mode == Mode::kWire ? cursor.NextEncoded(&wire, &end, ctx)
+                              : cursor.fachadapter::sdk::ScanCursor::NextEncoded(&wire, &end, ctx);
+      out.cpu += CpuNow() - t0;
+      if (s.ok() && !end) {
+        out.wire_bytes += wire.size();
+        if (!parsed.ParseFromString(wire)) {
+          std::fprintf(stderr, "scan: the batch does not parse as a ScanBatch\n");
+          std::exit(1);
+        }
+        Tally(parsed, &out);
+      }
+      t0 = CpuNow();
+    } else {
+      google::protobuf::Arena ar;
+      cv1::ScanBatch heap;
+      cv1::ScanBatch& b = mode == Mode::kArena ? *google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&ar) : heap;
+      s = cursor.Next(&b, &end, ctx);
+      if (s.ok() && !end) Tally(b, &out);
+    }
     if (!s.ok()) {
       std::fprintf(stderr, "scan: %s\n", s.message().c_str());
       std::exit(1);
     }
     if (end) break;
-    for (const auto& r : b.batch().records()) {
-      ++rows;
-      const auto& v = r.values(0);
-      sum += static_cast<uint64_t>(v.int_value());
-    }
   }
-  *checksum = sum;
-  return rows;
+  if (mode != Mode::kWire && mode != Mode::kSerialized) out.cpu = CpuNow() - t0;
+  return out;
 }
 
-// Scans twice: with the batch in a protobuf arena (as the SDK glue passes it to a connector) and
-// with the batch on the heap (every value a heap allocation), for comparison.
+// Scans in each mode; all must deliver the same rows. FLATFILE_BENCH_MODES picks some
+// ("wire,serialized,arena,heap"; default all).
 void Measure(const char* what, ff::FlatFileConnector& c, const std::string& entity, uint64_t bytes,
              double memchr_mbs) {
-  const std::string only_batch = Env("FLATFILE_BENCH_BATCH", "");
-  for (bool arena : {false, true}) {
-    if ((only_batch == "arena" && !arena) || (only_batch == "heap" && arena)) continue;
-    uint64_t sum = 0;
-    double t0 = CpuNow();
+  const std::string only = "," + Env("FLATFILE_BENCH_MODES", "wire,serialized,arena,heap") + ",";
+  const std::pair<Mode, const char*> modes[] = {
+      {Mode::kWire, "wire"}, {Mode::kSerialized, "serialized"}, {Mode::kArena, "arena"}, {Mode::kHeap, "heap"}};
+  bool first = true;
+  Scan ref;
+  for (const auto& [mode, key] : modes) {
+    if (only.find("," + std::string(key) + ",") == std::string::npos) continue;
     auto w0 = Clock::now();
-    uint64_t rows = ScanAll(c, entity, &sum, arena);
-    double secs = CpuNow() - t0;
+    Scan r = ScanAll(c, entity, mode);
     double wall = Seconds(w0, Clock::now());
-    double mbs = static_cast<double>(bytes) / 1e6 / secs;
-    std::printf("%-30s %-11s %7.0f MB %10llu rows  scan %7.1f MB/s (cpu %5.2f s, wall %5.2f s)  "
+    if (first) {
+      ref = r;
+      first = false;
+    } else if (r.rows != ref.rows || r.checksum != ref.checksum) {
+      std::fprintf(stderr, "%s: %s delivered %llu rows (checksum %llu), the first mode %llu (%llu)\n", what,
+                   ModeName(mode), static_cast<unsigned long long>(r.rows), static_cast<unsigned long long>(r.checksum),
+                   static_cast<unsigned long long>(ref.rows), static_cast<unsigned long long>(ref.checksum));
+      std::exit(1);
+    }
+    double mbs = static_cast<double>(bytes) / 1e6 / r.cpu;
+    std::printf("%-30s %-16s %6.0f MB %10llu rows  scan %7.1f MB/s (cpu %5.2f s, wall %5.2f s)  "
                 "memchr %7.1f MB/s  ratio 1/%.1f\n",
-                what, arena ? "arena (SDK)" : "heap batch", static_cast<double>(bytes) / 1e6,
-                static_cast<unsigned long long>(rows), mbs, secs, wall, memchr_mbs, memchr_mbs / mbs);
+                what, ModeName(mode), static_cast<double>(bytes) / 1e6, static_cast<unsigned long long>(r.rows), mbs,
+                r.cpu, wall, memchr_mbs, memchr_mbs / mbs);
   }
 }
 

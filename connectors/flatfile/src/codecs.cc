@@ -125,27 +125,44 @@ const char* Charset::KnownNames() {
          "ebcdic-common";
 }
 
-bool Charset::Decode(std::string_view in, std::string* out, size_t* bad_offset) const {
-  if (!table_) {
-    // UTF-8: validate, copy. ASCII runs are checked eight bytes at a time.
-    size_t i = 0;
-    while (i < in.size()) {
-      if (i + 8 <= in.size()) {
-        uint64_t w;
-        std::memcpy(&w, in.data() + i, 8);
-        if ((w & 0x8080808080808080ULL) == 0) {
-          i += 8;
-          continue;
-        }
-      }
-      uint32_t cp;
-      size_t n = NextUtf8(in, i, &cp);
-      if (n == 0) {
+bool Charset::Validate(std::string_view in, size_t* bad_offset) const {
+  if (table_) {
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (!ascii_only_ && table_[static_cast<uint8_t>(in[i])] == 0xFFFF) {
         *bad_offset = i;
         return false;
       }
-      i += n;
     }
+    return true;
+  }
+  // UTF-8. ASCII runs are checked eight bytes at a time.
+  size_t i = 0;
+  while (i < in.size()) {
+    if (i + 8 <= in.size()) {
+      uint64_t w;
+      std::memcpy(&w, in.data() + i, 8);
+      if ((w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    } else if (static_cast<uint8_t>(in[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    size_t n = NextUtf8(in, i, &cp);
+    if (n == 0) {
+      *bad_offset = i;
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+bool Charset::Decode(std::string_view in, std::string* out, size_t* bad_offset) const {
+  if (!table_) {
+    if (!Validate(in, bad_offset)) return false;
     out->append(in.data(), in.size());
     return true;
   }

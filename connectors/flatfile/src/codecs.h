@@ -49,6 +49,8 @@ class Charset {
   /// Appends the UTF-8 text of `in` to `out`. On a byte the set does not define (or invalid
   /// UTF-8) returns false and sets *bad_offset to its offset within `in`.
   bool Decode(std::string_view in, std::string* out, size_t* bad_offset) const;
+  /// Checks that Decode would succeed, without converting; same *bad_offset on failure.
+  bool Validate(std::string_view in, size_t* bad_offset) const;
   /// Appends the encoding of UTF-8 `in` to `out`. On a character the set cannot hold returns
   /// false and sets *bad_char to its code point (0xFFFFFFFF for invalid UTF-8).
   bool Encode(std::string_view in, std::string* out, uint32_t* bad_char) const;

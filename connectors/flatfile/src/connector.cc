@@ -279,11 +279,54 @@ class FlatFileConnector::Cursor : public sdk::ScanCursor {
     return Status::OK();
   }
 
+  // The same batches as Next, written in wire format as the records are read: no message per
+  // value, nothing allocated once the buffers have grown to the batch size.
+  Status NextEncoded(std::string* wire, bool* end, sdk::CallContext& ctx) override {
+    if (!order_.empty()) return sdk::ScanCursor::NextEncoded(wire, end, ctx);  // sorted as messages
+    if (done_ && sent_first_) {
+      *end = true;
+      return Status::OK();
+    }
+    if (!sent_first_) {
+      for (int c : proj_) {
+        const std::string& name = e_->columns[static_cast<size_t>(c)].name;
+        wire->push_back(static_cast<char>(wire_tag::kScanBatchFields));
+        AppendVarint(name.size(), wire);
+        wire->append(name);
+      }
+      sent_first_ = true;
+    }
+    body_.Clear();
+    int records = 0;
+    while (!done_ && records < batch_) {
+      if ((records & 1023) == 1023) FA_RETURN_IF_ERROR(ctx.CheckCancelled());
+      bool got = false;
+      FA_RETURN_IF_ERROR(ProduceEncoded(&got));
+      if (!got) {
+        done_ = true;
+        break;
+      }
+      ++records;
+    }
+    wire->push_back(static_cast<char>(wire_tag::kScanBatchBatch));
+    AppendVarint(body_.size(), wire);
+    wire->append(body_.view());
+    return Status::OK();
+  }
+
  private:
-  // Reads records until one matches; fills `rec` (projection) and `keys` (sort keys).
-  Status Produce(v1::Record* rec, v1::Record* keys, bool* got) {
+  static void AppendVarint(uint64_t v, std::string* out) {
+    while (v >= 0x80) {
+      out->push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out->push_back(static_cast<char>(v));
+  }
+
+  // Moves row_ to the next record that passes the filter; *got stays false at the end. Bad
+  // records fail the scan or, with the skip policy, are counted and passed over.
+  Status NextMatch(bool* got) {
     *got = false;
-    if (limit_ > 0 && emitted_ >= limit_ && order_.empty()) return Status::OK();
     Row& row = row_;  // reused: its field vectors keep their capacity
     while (true) {
       if (candidates_) {
@@ -303,10 +346,12 @@ class FlatFileConnector::Cursor : public sdk::ScanCursor {
           continue;
         }
       }
-      // Filter on the filter's own fields first.
+      // Only the filter's own fields are decoded to test it.
       bool bad = false;
       for (size_t i = 0; i < filter_cols_.size(); ++i) {
-        Status s = DecodeColumn(*e_, row, filter_cols_[i], filter_rec_.mutable_values(static_cast<int>(i)));
+        v1::Value* v = filter_rec_.mutable_values(static_cast<int>(i));
+        if (DecodeColumnFast(*e_, row, filter_cols_[i], v)) continue;
+        Status s = DecodeColumn(*e_, row, filter_cols_[i], v);
         if (!s.ok()) {
           Status ps = PositionError(*e_, reader_.snapshot(), row, s);
           if (!e_->skip_bad) return ps;
@@ -316,10 +361,27 @@ class FlatFileConnector::Cursor : public sdk::ScanCursor {
         }
       }
       if (bad || !filter_.Matches(filter_rec_)) continue;
+      *got = true;
+      return Status::OK();
+    }
+  }
+
+  // Reads records until one matches; fills `rec` (projection) and `keys` (sort keys).
+  Status Produce(v1::Record* rec, v1::Record* keys, bool* got) {
+    *got = false;
+    if (limit_ > 0 && emitted_ >= limit_ && order_.empty()) return Status::OK();
+    const Row& row = row_;
+    while (true) {
+      bool match = false;
+      FA_RETURN_IF_ERROR(NextMatch(&match));
+      if (!match) return Status::OK();
+      bool bad = false;
       rec->mutable_values()->Clear();
       rec->mutable_values()->Reserve(static_cast<int>(proj_.size()));
       for (int c : proj_) {
-        Status s = DecodeColumn(*e_, row, c, rec->add_values());
+        v1::Value* v = rec->add_values();
+        if (DecodeColumnFast(*e_, row, c, v)) continue;  // no Status on the hot path
+        Status s = DecodeColumn(*e_, row, c, v);
         if (!s.ok()) {
           Status ps = PositionError(*e_, reader_.snapshot(), row, s);
           if (!e_->skip_bad) return ps;
@@ -337,6 +399,61 @@ class FlatFileConnector::Cursor : public sdk::ScanCursor {
         }
       }
       if (etag_) rec->set_etag(HashHex(row.bytes));
+      ++emitted_;
+      *got = true;
+      return Status::OK();
+    }
+  }
+
+  // Like Produce without order, but appends the record in wire format to body_.
+  Status ProduceEncoded(bool* got) {
+    *got = false;
+    if (limit_ > 0 && emitted_ >= limit_) return Status::OK();
+    const Row& row = row_;
+    while (true) {
+      bool match = false;
+      FA_RETURN_IF_ERROR(NextMatch(&match));
+      if (!match) return Status::OK();
+      // The record goes straight into the batch behind a one-byte length, moved up in the
+      // rare case that it is 128 bytes or longer and its length needs more bytes.
+      const size_t start = body_.size();
+      body_.Byte(wire_tag::kBatchRecord);
+      body_.Byte(0);
+      const size_t values = body_.size();
+      bool bad = false;
+      for (int c : proj_) {
+        if (EncodeColumnFast(*e_, row, c, &text_, &body_)) continue;
+        // Everything else goes through the general decoder and a reused message.
+        Status s = DecodeColumn(*e_, row, c, &value_);
+        if (!s.ok()) {
+          Status ps = PositionError(*e_, reader_.snapshot(), row, s);
+          if (!e_->skip_bad) return ps;
+          Skip(ps);
+          bad = true;
+          break;
+        }
+        const size_t n = value_.ByteSizeLong();
+        body_.Byte(wire_tag::kRecordValue);
+        body_.Varint(n);
+        value_.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(body_.Room(n)));
+        body_.Advance(n);
+      }
+      if (bad) {
+        body_.Truncate(start);
+        continue;
+      }
+      if (etag_) body_.Field(wire_tag::kRecordEtag, HashHex(row.bytes));
+      const size_t len = body_.size() - values;
+      if (len < 0x80) {
+        body_.data()[values - 1] = static_cast<char>(len);
+      } else {
+        const size_t extra = VarintSize(len) - 1;
+        body_.Room(extra);
+        char* d = body_.data();
+        std::memmove(d + values + extra, d + values, len);
+        WireBuffer::PutVarint(len, d + values - 1);
+        body_.Advance(extra);
+      }
       ++emitted_;
       *got = true;
       return Status::OK();
@@ -384,6 +501,9 @@ class FlatFileConnector::Cursor : public sdk::ScanCursor {
   bool etag_;
   std::optional<std::vector<RowPos>> candidates_;
   Row row_;
+  WireBuffer body_;        // NextEncoded: the batch's records
+  std::string text_;       // NextEncoded: text converted from the file's code page
+  v1::Value value_;        // NextEncoded: values the fast path does not handle
   size_t cand_i_ = 0;
   int64_t emitted_ = 0;
   int64_t skipped_ = 0;

@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace fachadapter::flatfile {
 
 CsvReader::CsvReader(std::string_view data, const CsvDialect& d) : data_(data), d_(d) {
@@ -18,26 +22,59 @@ CsvReader::Step CsvReader::Next(CsvRow* row) {
   row->number = ++number_;
   row->line = ++line_;
   const char delim = d_.delimiter, quote = d_.quote;
-  // Fast path: the line has no quote character.
+  // Fast path: one pass over the row up to its line feed, noting the delimiters; a quote
+  // character sends the row to the slow path below.
   const char* p = base + pos_;
-  const void* nl = std::memchr(p, '\n', size - pos_);
-  size_t line_len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - p) : size - pos_;
-  if (quote == 0 || std::memchr(p, quote, line_len) == nullptr) {
-    size_t body = line_len;
-    if (body > 0 && p[body - 1] == '\r') --body;
-    size_t i = 0;
-    while (true) {
-      const void* d = std::memchr(p + i, delim, body - i);
-      size_t e = d ? static_cast<size_t>(static_cast<const char*>(d) - p) : body;
-      row->fields.emplace_back(p + i, e - i);
-      row->field_offsets.push_back(static_cast<uint32_t>(i));
-      if (!d) break;
-      i = e + 1;
+  const size_t avail = size - pos_;
+  size_t k = 0, field = 0;
+  bool quoted = false;
+  auto add_field = [&](size_t end) {
+    row->fields.emplace_back(p + field, end - field);
+    row->field_offsets.push_back(static_cast<uint32_t>(field));
+    field = end + 1;
+  };
+#if defined(__SSE2__)
+  {
+    const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n');
+    const __m128i vq = _mm_set1_epi8(quote != 0 ? quote : '\n');
+    while (k + 16 <= avail) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+      unsigned delims = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, vd)));
+      const unsigned stops =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, vn), _mm_cmpeq_epi8(b, vq))));
+      if (stops != 0) delims &= (1u << __builtin_ctz(stops)) - 1;
+      while (delims != 0) {
+        add_field(k + static_cast<size_t>(__builtin_ctz(delims)));
+        delims &= delims - 1;
+      }
+      if (stops != 0) {
+        k += static_cast<size_t>(__builtin_ctz(stops));
+        break;
+      }
+      k += 16;
     }
-    pos_ += nl ? line_len + 1 : line_len;
+  }
+#endif
+  for (; k < avail; ++k) {
+    const char c = p[k];
+    if (c == '\n' || (c == quote && quote != 0)) break;
+    if (c == delim) add_field(k);
+  }
+  if (k < avail && p[k] != '\n') quoted = true;
+  if (!quoted) {
+    size_t body = k;
+    if (body > field && p[body - 1] == '\r') --body;
+    add_field(body);
+    pos_ += k < avail ? k + 1 : k;
     row->end = pos_;
     return Step::kRow;
   }
+  row->fields.clear();
+  row->field_offsets.clear();
+  const size_t line_len = [&] {
+    const void* nl = std::memchr(p, '\n', avail);
+    return nl ? static_cast<size_t>(static_cast<const char*>(nl) - p) : avail;
+  }();
   // Slow path: quoted fields, possibly spanning lines. Unescaped text goes to scratch_, which
   // is reserved to the rest of the buffer's worst case for this row so views stay valid.
   scratch_.clear();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -747,12 +748,124 @@ Status RowReader::SeekTo(const RowPos& pos, Row* row) {
   return Status::OK();
 }
 
+namespace {
+
+// A plain integer: optional '-', 1 to 18 digits (19 may overflow: the slow path checks).
+bool ParsePlainInt(std::string_view f, int64_t* out) {
+  size_t i = !f.empty() && f[0] == '-' ? 1 : 0;
+  if (i == f.size() || f.size() - i > 18) return false;
+  int64_t v = 0;
+  for (size_t k = i; k < f.size(); ++k) {
+    unsigned d = static_cast<unsigned>(f[k] - '0');
+    if (d > 9) return false;
+    v = v * 10 + static_cast<int64_t>(d);
+  }
+  *out = i ? -v : v;
+  return true;
+}
+
+// A plain decimal ("-1234,5" with the column's separator, at most `scale` fraction digits) as
+// canonical text with exactly `scale` fraction digits in buf (kPlainDecimalMax bytes). Returns
+// its length, 0 if the text is not that plain.
+constexpr size_t kPlainDecimalMax = 48;
+size_t PlainDecimal(std::string_view f, const Column& col, char* buf) {
+  if (f.empty() || f.size() > 40) return 0;
+  size_t i = f[0] == '-' ? 1 : 0;
+  size_t int_begin = i;
+  while (i < f.size() && static_cast<unsigned>(f[i] - '0') <= 9) ++i;
+  size_t int_end = i;
+  size_t frac_begin = i, frac_end = i;
+  if (i < f.size() && f[i] == col.decimal_sep) {
+    frac_begin = ++i;
+    while (i < f.size() && static_cast<unsigned>(f[i] - '0') <= 9) ++i;
+    frac_end = i;
+  }
+  if (i != f.size() || int_end == int_begin || frac_end - frac_begin > static_cast<size_t>(col.scale)) return 0;
+  while (int_end - int_begin > 1 && f[int_begin] == '0') ++int_begin;
+  bool zero = f[int_begin] == '0' && int_end - int_begin == 1;
+  for (size_t k = frac_begin; k < frac_end && zero; ++k) zero = f[k] == '0';
+  const size_t pad = col.scale > 0 ? static_cast<size_t>(col.scale) - (frac_end - frac_begin) : 0;
+  if (2 + (int_end - int_begin) + (frac_end - frac_begin) + pad > kPlainDecimalMax) return 0;
+  size_t n = 0;
+  if (f[0] == '-' && !zero) buf[n++] = '-';
+  std::memcpy(buf + n, f.data() + int_begin, int_end - int_begin);
+  n += int_end - int_begin;
+  if (col.scale > 0) {
+    buf[n++] = '.';
+    std::memcpy(buf + n, f.data() + frac_begin, frac_end - frac_begin);
+    n += frac_end - frac_begin;
+    std::memset(buf + n, '0', pad);
+    n += pad;
+  }
+  return n;
+}
+
+}  // namespace
+
+bool DecodeColumnFast(const EntityDef& e, const Row& row, int c, v1::Value* out) {
+  if (e.format != Format::kCsv) return false;
+  const Column& col = e.columns[static_cast<size_t>(c)];
+  const std::string_view f = row.csv.fields[static_cast<size_t>(col.src)];
+  if (col.type == v1::FIELD_TYPE_STRING) {
+    std::string* s = out->mutable_string_value();
+    s->clear();
+    size_t at = 0;
+    return e.cs->Decode(f, s, &at);
+  }
+  if (f.empty() || e.cs->ebcdic()) return false;
+  if (col.type == v1::FIELD_TYPE_INT64) {
+    int64_t v = 0;
+    if (!ParsePlainInt(f, &v)) return false;
+    out->set_int_value(v);
+    return true;
+  }
+  if (col.type != v1::FIELD_TYPE_DECIMAL) return false;
+  char buf[kPlainDecimalMax];
+  const size_t n = PlainDecimal(f, col, buf);
+  if (n == 0) return false;
+  out->mutable_decimal_value()->set_value(buf, n);
+  return true;
+}
+
+bool EncodeColumnFast(const EntityDef& e, const Row& row, int c, std::string* scratch, WireBuffer* out) {
+  if (e.format != Format::kCsv) return false;
+  const Column& col = e.columns[static_cast<size_t>(c)];
+  const std::string_view f = row.csv.fields[static_cast<size_t>(col.src)];
+  if (col.type == v1::FIELD_TYPE_STRING) {
+    size_t at = 0;
+    if (e.cs->utf8()) {
+      // Validated in place: no copy of the text before it goes into the batch.
+      if (!e.cs->Validate(f, &at)) return false;
+      PutStringValue(f, out);
+      return true;
+    }
+    scratch->clear();
+    if (!e.cs->Decode(f, scratch, &at)) return false;
+    PutStringValue(*scratch, out);
+    return true;
+  }
+  if (f.empty() || e.cs->ebcdic()) return false;
+  if (col.type == v1::FIELD_TYPE_INT64) {
+    int64_t v = 0;
+    if (!ParsePlainInt(f, &v)) return false;
+    PutIntValue(v, out);
+    return true;
+  }
+  if (col.type != v1::FIELD_TYPE_DECIMAL) return false;
+  char buf[kPlainDecimalMax];
+  const size_t n = PlainDecimal(f, col, buf);
+  if (n == 0) return false;
+  PutDecimalValue(std::string_view(buf, n), out);
+  return true;
+}
+
 Status DecodeColumn(const EntityDef& e, const Row& row, int c, v1::Value* out) {
   const Column& col = e.columns[static_cast<size_t>(c)];
   if (e.format != Format::kCsv) {
     RecordCodec codec(e.layout, e.cs, e.trim);
     return codec.Decode(row.bytes, col.src, out);
   }
+  if (DecodeColumnFast(e, row, c, out)) return Status::OK();
   std::string_view f = row.csv.fields[static_cast<size_t>(col.src)];
   auto bad = [&](const std::string& what, const char* reason) {
     return InvalidArgument("field " + col.name + ": " + what, reason, col.name);
@@ -768,52 +881,6 @@ Status DecodeColumn(const EntityDef& e, const Row& row, int c, v1::Value* out) {
       return bad(buf, "UNDECODABLE_BYTES");
     }
     return Status::OK();
-  }
-  // Fast path: a plain integer (optional '-', up to 18 digits) for an int64 column.
-  if (col.type == v1::FIELD_TYPE_INT64 && !f.empty() && f.size() <= 19 && !e.cs->ebcdic()) {
-    size_t i = f[0] == '-' ? 1 : 0;
-    if (i < f.size()) {
-      int64_t v = 0;
-      size_t k = i;
-      for (; k < f.size(); ++k) {
-        unsigned d = static_cast<unsigned>(f[k] - '0');
-        if (d > 9) break;
-        v = v * 10 + static_cast<int64_t>(d);
-      }
-      if (k == f.size()) {
-        out->set_int_value(i ? -v : v);
-        return Status::OK();
-      }
-    }
-  }
-  // Fast path: a plain decimal ("-1234,5") for a decimal column, written straight out as
-  // canonical text with exactly `scale` fraction digits.
-  if (col.type == v1::FIELD_TYPE_DECIMAL && !f.empty() && f.size() <= 40 && !e.cs->ebcdic()) {
-    size_t i = f[0] == '-' ? 1 : 0;
-    size_t int_begin = i;
-    while (i < f.size() && static_cast<unsigned>(f[i] - '0') <= 9) ++i;
-    size_t int_end = i;
-    size_t frac_begin = i, frac_end = i;
-    if (i < f.size() && f[i] == col.decimal_sep) {
-      frac_begin = ++i;
-      while (i < f.size() && static_cast<unsigned>(f[i] - '0') <= 9) ++i;
-      frac_end = i;
-    }
-    if (i == f.size() && int_end > int_begin && frac_end - frac_begin <= static_cast<size_t>(col.scale)) {
-      while (int_end - int_begin > 1 && f[int_begin] == '0') ++int_begin;
-      bool zero = f[int_begin] == '0' && int_end - int_begin == 1;
-      for (size_t k = frac_begin; k < frac_end && zero; ++k) zero = f[k] == '0';
-      std::string* s = out->mutable_decimal_value()->mutable_value();
-      s->clear();
-      if (f[0] == '-' && !zero) s->push_back('-');
-      s->append(f.data() + int_begin, int_end - int_begin);
-      if (col.scale > 0) {
-        s->push_back('.');
-        s->append(f.data() + frac_begin, frac_end - frac_begin);
-        s->append(static_cast<size_t>(col.scale) - (frac_end - frac_begin), '0');
-      }
-      return Status::OK();
-    }
   }
   // Digits, signs and separators are ASCII in every non-EBCDIC set: parse the bytes directly.
   std::string decoded;

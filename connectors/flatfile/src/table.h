@@ -18,6 +18,7 @@
 #include "framing.h"
 #include "layout.h"
 #include "record_codec.h"
+#include "wire.h"
 
 namespace fachadapter::flatfile {
 
@@ -143,6 +144,13 @@ class RowReader {
 
 /// Decodes column `c` of `row` into `out`. Errors carry the field, not the position.
 Status DecodeColumn(const EntityDef& e, const Row& row, int c, v1::Value* out);
+/// The scan's hot path: decodes column `c` of a CSV row when it has a common shape (text in
+/// the file's code page, a plain integer or decimal) without building a Status. Returns false
+/// for anything else, leaving `out` for DecodeColumn to decode or to report the error.
+bool DecodeColumnFast(const EntityDef& e, const Row& row, int c, v1::Value* out);
+/// Like DecodeColumnFast, but appends the value in protobuf wire format (a Record.values
+/// entry) to `out`; `scratch` holds converted text. False leaves `out` unchanged.
+bool EncodeColumnFast(const EntityDef& e, const Row& row, int c, std::string* scratch, WireBuffer* out);
 
 /// "FILE: record N at byte B: " prefix for messages.
 std::string Where(const EntityDef& e, const Snapshot& s, const Row& row);

@@ -99,7 +99,26 @@ class ScanCursor {
   virtual ~ScanCursor() = default;
   /// Fills `out` with the next batch (the first batch also names the fields), or sets *end.
   virtual Status Next(cv1::ScanBatch* out, bool* end, CallContext& ctx) = 0;
+  /// Like Next, but appends the batch to the empty `wire` as a serialized cv1::ScanBatch, the
+  /// bytes the host receives. The default builds it with Next on an arena and serializes it; a
+  /// cursor that can write the wire format straight from its source overrides this to skip
+  /// building a message per value. Both must yield the same batches.
+  virtual Status NextEncoded(std::string* wire, bool* end, CallContext& ctx);
 };
+
+inline Status ScanCursor::NextEncoded(std::string* wire, bool* end, CallContext& ctx) {
+  // The batch lives on an arena for this call only: its thousands of small values are
+  // allocated by bumping a pointer and freed at once, instead of one malloc/free each.
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 * 1024;
+  options.max_block_size = 1024 * 1024;
+  google::protobuf::Arena arena(options);
+  auto* out = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arena);
+  Status s = Next(out, end, ctx);
+  if (!s.ok() || *end) return s;
+  if (!out->AppendToString(wire)) return Status(StatusCode::kInternal, "cannot serialize the scan batch");
+  return Status::OK();
+}
 
 /// Base class of a connector: one instance per configured source. Methods a back end does
 /// not support keep their default, which answers UNIMPLEMENTED.
@@ -151,6 +170,21 @@ inline void FreeBuffer(FaBuffer* b) {
   std::free(b->data);
   b->data = nullptr;
   b->size = 0;
+}
+
+inline void FreeStringBuffer(FaBuffer* b) {
+  delete static_cast<std::string*>(b->private_data);
+  b->data = nullptr;
+  b->size = 0;
+  b->private_data = nullptr;
+}
+
+/// Hands a string to the host as an FaBuffer that frees it, without copying.
+inline void StringToBuffer(std::unique_ptr<std::string> s, FaBuffer* out) {
+  out->data = reinterpret_cast<uint8_t*>(s->data());
+  out->size = s->size();
+  out->release = &FreeStringBuffer;
+  out->private_data = s.release();
 }
 
 /// Serializes a message into a malloc'ed FaBuffer that frees itself.
@@ -290,21 +324,13 @@ struct Glue {
                           int32_t* end_of_scan) {
     try {
       CallContext ctx(context);
-      // The batch lives on an arena for this call only: its thousands of small values are
-      // allocated by bumping a pointer and freed at once, instead of one malloc/free each.
-      google::protobuf::ArenaOptions options;
-      options.start_block_size = 64 * 1024;
-      options.max_block_size = 1024 * 1024;
-      google::protobuf::Arena arena(options);
-      auto* out = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arena);
+      auto wire = std::make_unique<std::string>();
       bool end = false;
-      Status s = reinterpret_cast<internal::Cursor*>(cursor)->impl->Next(out, &end, ctx);
+      Status s = reinterpret_cast<internal::Cursor*>(cursor)->impl->NextEncoded(wire.get(), &end, ctx);
       if (!s.ok()) return internal::Fail(s, batch);
       *end_of_scan = end ? 1 : 0;
       if (end) return FA_OK;
-      if (!internal::ToBuffer(*out, batch)) {
-        return internal::Fail(Status(StatusCode::kResourceExhausted, "out of memory"), nullptr);
-      }
+      internal::StringToBuffer(std::move(wire), batch);
       return FA_OK;
     } catch (...) {
       return internal::Fail(internal::FromException(), batch);
