@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <set>
@@ -160,6 +161,28 @@ bool ReadableFile(Checker& ck, const YAML::Node& node, const std::string& what,
   if (!in) {
     ck.Error(node, what + ": cannot read " + *out + ": " + std::strerror(errno));
     return false;
+  }
+  return true;
+}
+
+// A page token key file holds 64 hex digits (whitespace around them ignored).
+bool ParsePageTokenKey(const std::string& file, std::string* key) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
+  text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+  if (text.size() != 64) return false;
+  auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  key->clear();
+  for (size_t i = 0; i < 64; i += 2) {
+    int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    key->push_back(static_cast<char>(hi * 16 + lo));
   }
   return true;
 }
@@ -632,7 +655,8 @@ Result<Config> ParseConfig(const std::string& yaml, const std::string& path) {
     ck.Keys(root, "the configuration", {"server", "limits", "connectors", "sources", "entities", "security"});
 
     if (const YAML::Node s = root["server"]) {
-      if (ck.Keys(s, "server", {"listen", "shutdown_grace_seconds", "reflection", "health_interval_seconds"})) {
+      if (ck.Keys(s, "server", {"listen", "shutdown_grace_seconds", "reflection", "health_interval_seconds",
+                                "page_token_key_file"})) {
         if (const YAML::Node listen = s["listen"]) {
           // Items are "host:port" or {address: "host:port", plaintext: true}.
           cfg.server.listen.clear();
@@ -670,6 +694,15 @@ Result<Config> ParseConfig(const std::string& yaml, const std::string& path) {
         if (s["shutdown_grace_seconds"]) ck.Int(s["shutdown_grace_seconds"], "server.shutdown_grace_seconds", 0, 3600, &cfg.server.shutdown_grace_seconds);
         if (s["reflection"]) ck.Bool(s["reflection"], "server.reflection", &cfg.server.reflection);
         if (s["health_interval_seconds"]) ck.Int(s["health_interval_seconds"], "server.health_interval_seconds", 1, 3600, &cfg.server.health_interval_seconds);
+        if (const YAML::Node k = s["page_token_key_file"]) {
+          std::string file;
+          if (ReadableFile(ck, k, "server.page_token_key_file", cfg.directory, &file)) {
+            if (!ParsePageTokenKey(file, &cfg.server.page_token_key)) {
+              ck.Error(k, "server.page_token_key_file: " + file +
+                              " must hold 32 random bytes as 64 hex digits (openssl rand -hex 32)");
+            }
+          }
+        }
       }
     }
     if (const YAML::Node l = root["limits"]) {

@@ -123,6 +123,7 @@ struct EntityRuntime {
 
 struct Engine::Impl {
   Config config;
+  PageTokenSealer tokens = PageTokenSealer::Random();
   std::vector<std::unique_ptr<Source>> sources;
   std::map<std::string, EntityRuntime> entities;
 
@@ -452,7 +453,7 @@ struct Engine::Impl {
     req.set_entity(e.raw.name());
     std::vector<v1::Filter> pushed = plan.pushed;
     if (!page_token.empty()) {
-      FA_ASSIGN_OR_RETURN(PageToken tok, DecodePageToken(page_token));
+      FA_ASSIGN_OR_RETURN(PageToken tok, tokens.Decode(page_token));
       if (tok.query_fingerprint != plan.fingerprint) {
         return InvalidArgument("page token belongs to another query (entity, filter and order must stay the same)",
                                "INVALID_PAGE_TOKEN", "page_token");
@@ -832,6 +833,9 @@ const Config& Engine::config() const { return impl_->config; }
 Result<std::unique_ptr<Engine>> Engine::Start(const Config& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  if (!config.server.page_token_key.empty()) {
+    FA_ASSIGN_OR_RETURN(impl->tokens, PageTokenSealer::FromKey(config.server.page_token_key));
+  }
   std::map<std::string, const Source*> by_name;
   for (const auto& sc : config.sources) {
     auto src = Source::Open(sc, config);
@@ -941,7 +945,7 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
           first = false;
         }
         if (!last.empty()) {
-          std::string token = EncodePageToken({plan.fingerprint, last});
+          std::string token = impl_->tokens.Encode({plan.fingerprint, last});
           if (cut) msg->set_next_page_token(token);
           msg->set_resume_token(std::move(token));
         }

@@ -68,6 +68,9 @@ struct ServerConfig {
   int shutdown_grace_seconds = 10;   ///< Time in-flight calls get on SIGTERM.
   bool reflection = true;            ///< Serve gRPC server reflection.
   int health_interval_seconds = 5;   ///< How often sources are probed for health.
+  /// Key sealing page and resume tokens (32 bytes, read from `page_token_key_file`); empty =
+  /// a random key per process, so tokens end with the process.
+  std::string page_token_key;
 };
 
 /// Resource limits.

@@ -617,6 +617,87 @@ TEST(DaemonStartTest, BrokenConfigMissingDriverAndCheckConfig) {
   EXPECT_NE(missing.output.find("does not exist"), std::string::npos) << missing.output;
 }
 
+// A page token is sealed under the daemon's key: a daemon accepts it after a restart only when
+// its key is configured (else each process has its own key and an old token is a clear
+// INVALID_ARGUMENT). That it shows no sort value is tested in page_token_test.cc.
+TEST(DaemonStartTest, PageTokensAreSealedAndSurviveARestartOnlyWithAConfiguredKey) {
+  TempDir dir;
+  CreateLegacyDatabase(dir / "gewerbe.db");
+  std::string plain = Config(dir / "gewerbe.db");
+  testing::WriteFile(dir / "token.key", "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n");
+  std::string keyed = plain;
+  keyed.replace(keyed.find("  shutdown_grace_seconds"), 0, "  page_token_key_file: token.key\n");
+  testing::WriteFile(dir / "plain.yaml", plain);
+  testing::WriteFile(dir / "keyed.yaml", keyed);
+  v1::QueryRequest req;
+  req.set_entity("Betrieb");
+  req.add_fields("nummer");
+  req.add_order_by()->set_field("nummer");
+  req.set_limit(5);
+  // First page from one daemon process; the token and the second page it leads to.
+  auto first_page = [&](const std::filesystem::path& cfg, std::string* token) {
+    Daemon d(cfg, dir / "d.log");
+    ASSERT_TRUE(d.up()) << d.log();
+    auto stub = d.Stub();
+    grpc::ClientContext ctx;
+    auto reader = stub->Query(&ctx, req);
+    v1::QueryResponse msg;
+    while (reader->Read(&msg)) {
+      if (!msg.next_page_token().empty()) *token = msg.next_page_token();
+    }
+    grpc::Status st = reader->Finish();
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(d.Stop(), 0) << d.log();
+  };
+  auto second_page = [&](const std::filesystem::path& cfg, const std::string& token, grpc::Status* st,
+                         int* rows) {
+    Daemon d(cfg, dir / "d.log");
+    ASSERT_TRUE(d.up()) << d.log();
+    auto stub = d.Stub();
+    v1::QueryRequest next = req;
+    next.set_page_token(token);
+    grpc::ClientContext ctx;
+    auto reader = stub->Query(&ctx, next);
+    v1::QueryResponse msg;
+    *rows = 0;
+    while (reader->Read(&msg)) *rows += msg.batch().records_size();
+    *st = reader->Finish();
+    EXPECT_EQ(d.Stop(), 0) << d.log();
+  };
+  for (const char* cfg : {"keyed.yaml", "plain.yaml"}) {
+    SCOPED_TRACE(cfg);
+    std::string token;
+    first_page(dir / cfg, &token);
+    ASSERT_FALSE(token.empty());
+    grpc::Status st;
+    int rows = 0;
+    second_page(dir / cfg, token, &st, &rows);
+    if (std::string(cfg) == "keyed.yaml") {
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      EXPECT_EQ(rows, 5);
+    } else {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_NE(st.error_message().find("another key"), std::string::npos) << st.error_message();
+    }
+  }
+}
+
+// A broken key file stops the daemon at start with the file and line.
+TEST(DaemonStartTest, BrokenPageTokenKeyFileIsAConfigError) {
+  TempDir dir;
+  CreateLegacyDatabase(dir / "gewerbe.db");
+  std::string cfg = Config(dir / "gewerbe.db");
+  cfg.replace(cfg.find("  shutdown_grace_seconds"), 0, "  page_token_key_file: token.key\n");
+  testing::WriteFile(dir / "cfg.yaml", cfg);
+  testing::WriteFile(dir / "token.key", "secret");
+  auto r = testing::RunProgram({Daemon::Binary(), "--config", (dir / "cfg.yaml").string(), "--check-config"},
+                               dir / "check.log");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cfg.yaml:3:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("server.page_token_key_file"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("secret"), std::string::npos) << "the key file's content stays out of messages";
+}
+
 // SIGTERM right after start-up, before any call: library threads of gRPC exist then whose
 // signal masks the daemon does not control; the stop must still be graceful.
 TEST(DaemonStartTest, SigtermOnAnIdleDaemonExitsCleanly) {
