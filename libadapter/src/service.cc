@@ -28,6 +28,7 @@ using std::chrono::milliseconds;
 // Per-call state of the guard.
 struct Call {
   std::string request_id;
+  std::string peer;  // the client's address, on record when it could not be identified
   security::Caller caller;
   security::Grant grant;
   security::CallLimiter::Slot slot;
@@ -83,9 +84,10 @@ Status Begin(grpc::ServerContext* ctx, const security::Guard* guard, const char*
   call->options = OptionsOf(ctx, guard);
   if (!guard) return Status::OK();
   call->audited = !entity.empty() && guard->Audited(entity);
+  call->peer = ctx->peer();
   auto caller = guard->authenticator().Authenticate(*ctx);
   // Unidentified callers share limits per peer address, identified ones per principal.
-  std::string key = caller.ok() && caller->authenticated ? "principal:" + caller->principal : "peer:" + ctx->peer();
+  std::string key = caller.ok() && caller->authenticated ? "principal:" + caller->principal : "peer:" + call->peer;
   if (!caller.ok()) {
     size_t colon = key.rfind(':');
     if (colon > 5) key.resize(colon);  // all connections of one host share the bucket
@@ -108,6 +110,7 @@ security::AuditRecord RecordOf(const Call& call, const char* op, const std::stri
   r.request_id = call.request_id;
   r.principal = call.caller.principal;
   r.auth = call.caller.method.empty() ? "none" : call.caller.method;
+  if (!call.caller.authenticated) r.peer = call.peer;
   // A service forwarding a clerk's token: both are on record.
   if (call.caller.method == "jwt") r.client_certificate = call.caller.certificate_principal;
   r.operation = op;

@@ -229,6 +229,7 @@ Status AuditLog::Append(const AuditRecord& r) {
   line += ",\"request_id\":" + JsonQuote(r.request_id);
   line += ",\"principal\":" + JsonQuote(r.principal);
   line += ",\"auth\":" + JsonQuote(r.auth);
+  if (!r.peer.empty()) line += ",\"peer\":" + JsonQuote(r.peer);
   if (!r.client_certificate.empty()) line += ",\"client_certificate\":" + JsonQuote(r.client_certificate);
   line += ",\"operation\":" + JsonQuote(r.operation);
   if (!r.phase.empty()) line += ",\"phase\":" + JsonQuote(r.phase);

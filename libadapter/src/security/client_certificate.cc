@@ -265,6 +265,17 @@ CertificateCheck ClientCertificateVerifier::Check(std::string_view leaf_pem, std
   const int rc = X509_verify_cert(ctx);
   if (rc == 1) {
     out.ok = true;
+    // The verdict holds until the first certificate of the chain expires (an intermediate
+    // may expire before the client's own).
+    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+    for (int i = 0; chain && i < sk_X509_num(chain); ++i) {
+      std::tm tm{};
+      if (!TimeOf(X509_get0_notAfter(sk_X509_value(chain, i)), &tm)) continue;
+      const auto until = std::chrono::system_clock::from_time_t(timegm(&tm));
+      if (out.valid_until == std::chrono::system_clock::time_point() || until < out.valid_until) {
+        out.valid_until = until;
+      }
+    }
   } else {
     const int err = X509_STORE_CTX_get_error(ctx);
     out.reason = ReasonOf(err);
@@ -290,17 +301,10 @@ CertificateCheck ClientCertificateVerifier::CheckCached(std::string_view leaf_pe
     }
   }
   CertificateCheck c = Check(leaf_pem, chain_pem, now);
-  if (c.ok) {
-    // Good until the leaf expires; a shorter-lived intermediate is caught because the cache is
-    // also bounded by the bundle, and intermediates outliving their leaf is the common case.
-    CertStackPtr leaf = ReadCertificates(leaf_pem);
-    std::tm tm{};
-    if (leaf && sk_X509_num(leaf.get()) > 0 && TimeOf(X509_get0_notAfter(sk_X509_value(leaf.get(), 0)), &tm)) {
-      const auto until = std::chrono::system_clock::from_time_t(timegm(&tm));
-      std::lock_guard<std::mutex> lock(mu_);
-      if (good_.size() >= kMaxCachedCertificates) good_.clear();
-      if (bundle_ == bundle) good_[key] = until;
-    }
+  if (c.ok && c.valid_until > now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (good_.size() >= kMaxCachedCertificates) good_.clear();
+    if (bundle_ == bundle) good_[key] = c.valid_until;  // not if the bundle changed meanwhile
   }
   return c;
 }

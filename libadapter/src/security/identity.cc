@@ -411,6 +411,10 @@ Result<Caller> Authenticator::Authenticate(const grpc::ServerContext& ctx) const
         return Status(StatusCode::kUnauthenticated, "client certificate refused: " + check.detail, check.reason, "");
       }
     }
+    // The handshake refuses such connections already; this only keeps the rule in one more place.
+    if (certificates_ && certificates_->required() && pem.empty()) {
+      return Status(StatusCode::kUnauthenticated, "a client certificate is required", "NO_CLIENT_CERTIFICATE", "");
+    }
     if (auth && auth->IsPeerAuthenticated() && (!certificates_ || !pem.empty())) {
       for (const auto& source : tls_.principal_from) {
         const char* prop = source == "san_uri" ? GRPC_PEER_URI_PROPERTY_NAME

@@ -55,6 +55,14 @@ void MakePki(const std::filesystem::path& d) {
   WriteFile(d / "via_intermediate_chain.pem", ReadFile(d / "via_intermediate.pem") + ReadFile(d / "intermediate.pem"));
 }
 
+std::vector<std::string> Lines(const std::filesystem::path& file) {
+  std::vector<std::string> out;
+  std::istringstream in(ReadFile(file));
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
 TEST(ClientCertificateVerifierTest, ChecksChainValidityAndPurpose) {
   TempDir dir;
   const auto& d = dir.path();
@@ -78,6 +86,8 @@ TEST(ClientCertificateVerifierTest, ChecksChainValidityAndPurpose) {
   EXPECT_EQ(c.certificate.issuer, "CN=Kommune Test CA");
   EXPECT_EQ(c.certificate.sha256.size(), 64u);
   EXPECT_FALSE(c.certificate.serial.empty());
+  EXPECT_GT(c.valid_until, now);
+  EXPECT_LT(c.valid_until, now + std::chrono::hours(24 * 3));  // made for 2 days
 
   c = check("expired");
   EXPECT_FALSE(c.ok);
@@ -109,12 +119,60 @@ TEST(ClientCertificateVerifierTest, ChecksChainValidityAndPurpose) {
   EXPECT_NE(bad.status().message().find("empty.pem"), std::string::npos) << bad.status().message();
 }
 
-std::vector<std::string> Lines(const std::filesystem::path& file) {
-  std::vector<std::string> out;
-  std::istringstream in(ReadFile(file));
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
+
+// A flood of bad handshakes cannot fill the disk: records come at a bounded rate, and the next
+// record counts the ones left out, so the account stays complete in number.
+TEST(ClientCertificateVerifierTest, RefusedHandshakesAreAuditedAtABoundedRate) {
+  TempDir dir;
+  const auto& d = dir.path();
+  testing::MakeCa(d, "ca", "Kommune Test CA");
+  testing::MakeCert(d, "ca", "good", "gut", "URI:spiffe://kommune.test/gut");
+  testing::MakeCert(d, "ca", "expired", "abgelaufen", "URI:spiffe://kommune.test/alt", -1);
+  auto log = security::AuditLog::Open((d / "audit.log").string());
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  std::shared_ptr<security::AuditLog> shared = std::move(log).value();
+  TlsConfig tls;
+  tls.enabled = true;
+  tls.client_ca_file = (d / "ca.pem").string();
+  tls.client_auth = "request";
+  auto v = security::ClientCertificateVerifier::Create(tls, shared);
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  const std::string good = ReadFile(d / "good.pem"), expired = ReadFile(d / "expired.pem");
+
+  // What passes leaves no record: a good certificate, or none where it is only requested.
+  EXPECT_TRUE((*v)->AdmitHandshake(good, "", "127.0.0.1:1").ok());
+  EXPECT_TRUE((*v)->AdmitHandshake("", "", "127.0.0.1:1").ok());
+  EXPECT_FALSE(std::filesystem::exists(d / "audit.log") && !Lines(d / "audit.log").empty());
+
+  // A burst of 100 records, then 10 a second: of 1000 quick attempts most are left out.
+  int attempts = 0;
+  for (; attempts < 1000; ++attempts) {
+    Status s = (*v)->AdmitHandshake(expired, "", "127.0.0.1:1");
+    ASSERT_EQ(s.code(), StatusCode::kUnauthenticated);
+    ASSERT_EQ(s.reason(), "CERTIFICATE_EXPIRED");
+  }
+  const size_t written = Lines(d / "audit.log").size();
+  EXPECT_GE(written, 100u);
+  EXPECT_LT(written, 1000u);
+  // The next record (bounded wait for the bucket) accounts for those left out: records plus
+  // their suppressed_before add up to every attempt.
+  for (int i = 0; i < 200 && Lines(d / "audit.log").size() == written; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (void)(*v)->AdmitHandshake(expired, "", "127.0.0.1:1");
+    ++attempts;
+  }
+  const auto lines = Lines(d / "audit.log");
+  ASSERT_EQ(lines.size(), written + 1);
+  int64_t accounted = 0;
+  const std::string tag = "\"suppressed_before\":";
+  for (const auto& line : lines) {
+    EXPECT_NE(line.find("\"reason\":\"CERTIFICATE_EXPIRED\""), std::string::npos) << line;
+    const size_t at = line.find(tag);
+    accounted += 1 + (at == std::string::npos ? 0 : std::stoll(line.substr(at + tag.size())));
+  }
+  EXPECT_NE(lines.back().find(tag), std::string::npos) << lines.back();
+  EXPECT_EQ(accounted, attempts);
+  EXPECT_TRUE(security::VerifyAuditLog((d / "audit.log").string()).ok);
 }
 
 class HandshakeAuditTest : public ::testing::Test {
@@ -304,6 +362,9 @@ TEST_F(HandshakeAuditTest, CaRemovedFromTheBundleStopsOpenConnections) {
   const auto lines = Audit();
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.back().find("\"outcome\":\"UNAUTHENTICATED\",\"reason\":\"UNKNOWN_CA\""), std::string::npos)
+      << lines.back();
+  // Refused on a call, the client's address is on record.
+  EXPECT_NE(lines.back().find("\"principal\":\"\",\"auth\":\"none\",\"peer\":\"ipv4:127.0.0.1:"), std::string::npos)
       << lines.back();
   WriteFile(Dir() / "clients.pem.new", ReadFile(Dir() / "ca.pem"));
   std::filesystem::rename(Dir() / "clients.pem.new", Dir() / "clients.pem");

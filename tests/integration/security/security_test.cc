@@ -292,6 +292,7 @@ TEST_F(SecurityTest, NoCredentialsIsUnauthenticatedAndAudited) {
   EXPECT_FALSE(resp.has_record());
   ASSERT_EQ(AuditLines().size(), before + 1);
   EXPECT_NE(LastAudit().find("\"outcome\":\"UNAUTHENTICATED\""), std::string::npos) << LastAudit();
+  EXPECT_NE(LastAudit().find("\"peer\":\"ipv4:127.0.0.1:"), std::string::npos) << LastAudit();
 }
 
 TEST_F(SecurityTest, BadTokensAreUnauthenticatedAndAudited) {

@@ -29,6 +29,7 @@ struct AuditRecord {
   std::string request_id;      ///< Request id (the client's x-request-id or a generated one).
   std::string principal;       ///< Caller ("" if not identified).
   std::string auth;            ///< How it was identified: mtls, jwt, none.
+  std::string peer;            ///< The client's address (gRPC form) when it could not be identified; else "".
   std::string client_certificate;  ///< Principal of the client certificate when a token named the caller.
   std::string operation;       ///< get, query, create, update, delete; connect for a refused TLS handshake.
   std::string phase;           ///< "" for a whole call; "start"/"end" for a Query stream.

@@ -30,6 +30,8 @@ struct CertificateCheck {
   std::string reason;
   std::string detail;       ///< OpenSSL's words for the problem; "" when ok.
   CertificateSummary certificate;  ///< What the leaf certificate says about itself (if presented).
+  /// When the first certificate of the verified chain expires (if ok): the verdict holds until then.
+  std::chrono::system_clock::time_point valid_until;
 };
 
 /// Verifies client certificates against the CA bundle `client_ca_file` with OpenSSL: the chain
@@ -59,8 +61,9 @@ class FACHADAPTER_API ClientCertificateVerifier {
   CertificateCheck Check(std::string_view leaf_pem, std::string_view chain_pem,
                          std::chrono::system_clock::time_point now) const;
 
-  /// Like Check at the current time, but remembers good certificates (by their SHA-256) until
-  /// they expire or the CA bundle changes, for the per-call check.
+  /// Like Check at the current time, but remembers good certificates (by the SHA-256 of leaf and
+  /// chain) until `valid_until` or until the CA bundle changes, for the per-call check. A
+  /// remembered verdict carries no `certificate` summary.
   CertificateCheck CheckCached(std::string_view leaf_pem, std::string_view chain_pem) const;
 
   /// The decision for one TLS handshake on `listener`: OK lets it complete (a good certificate,
