@@ -119,6 +119,16 @@ Status ParamSet::Add(const v1::Value& value, const Column& column, ParamUse use)
       p.indicator = static_cast<SQLLEN>(p.text.size());
       break;
     case v1::Value::kTimestampValue: {
+      if (IsZonedTimestampType(column.type_name)) {
+        // An instant: as text with its offset. Bound as a timestamp, psqlODBC would send a
+        // value without zone, which the server reads in the session's time zone.
+        p.text = TimestampToUtcText(value.timestamp_value());
+        p.c_type = SQL_C_CHAR;
+        p.sql_type = SQL_VARCHAR;
+        p.column_size = p.text.size();
+        p.indicator = static_cast<SQLLEN>(p.text.size());
+        break;
+      }
       p.c_type = SQL_C_TYPE_TIMESTAMP;
       p.sql_type = SQL_TYPE_TIMESTAMP;
       p.fixed.ts = ValueToTimestamp(value.timestamp_value());

@@ -34,6 +34,7 @@ RowReader::RowReader(const Table& table, std::vector<int> select, size_t rows)
       case v1::FIELD_TYPE_TIMESTAMP:
         b.c_type = SQL_C_TYPE_TIMESTAMP;
         b.width = sizeof(SQL_TIMESTAMP_STRUCT);
+        b.zoned = IsZonedTimestampType(c.type_name);
         break;
       case v1::FIELD_TYPE_BYTES:
         b.c_type = SQL_C_BINARY;
@@ -192,6 +193,8 @@ Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) 
     case v1::FIELD_TYPE_DATE: DateToValue(*reinterpret_cast<const SQL_DATE_STRUCT*>(p), out); break;
     case v1::FIELD_TYPE_TIMESTAMP:
       TimestampToValue(*reinterpret_cast<const SQL_TIMESTAMP_STRUCT*>(p), out);
+      // Selected as UTC wall-clock time: the instant, with offset 0 (the DBMS keeps no other).
+      if (b.zoned) out->mutable_timestamp_value()->set_utc_offset_minutes(0);
       break;
     case v1::FIELD_TYPE_DECIMAL:
     case v1::FIELD_TYPE_TIME:

@@ -52,6 +52,7 @@ class RowReader {
     SQLSMALLINT c_type = 0;     // SQL_C_* bound or requested from SQLGetData
     SQLLEN width = 0;           // bytes per row
     bool bound = true;          // false: read with SQLGetData
+    bool zoned = false;         // an instant selected as UTC (IsZonedTimestampType)
     std::vector<char> data;     // width * rows
     std::vector<SQLLEN> ind;    // rows
   };

@@ -4,6 +4,7 @@
 
 #include "fachadapter/filter_evaluator.h"
 #include "fachadapter/values.h"
+#include "value_codec.h"
 
 namespace fachadapter::odbc {
 
@@ -59,7 +60,7 @@ std::string SelectClause(const Table& table, const Projection& p) {
   std::string sql = "SELECT ";
   for (size_t i = 0; i < p.sql_columns; ++i) {
     if (i) sql += ", ";
-    sql += table.quoted[p.select[i]];
+    sql += SelectExpression(table.columns[p.select[i]].type_name, table.quoted[p.select[i]]);
   }
   sql += " FROM ";
   sql += table.sql_name;

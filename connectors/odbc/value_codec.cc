@@ -1,5 +1,6 @@
 #include "value_codec.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -224,6 +225,33 @@ SQL_TIMESTAMP_STRUCT ValueToTimestamp(const v1::Timestamp& ts) {
   out.minute = static_cast<SQLUSMALLINT>(rem / 60 % 60);
   out.second = static_cast<SQLUSMALLINT>(rem % 60);
   out.fraction = static_cast<SQLUINTEGER>(ts.nanos());
+  return out;
+}
+
+bool IsZonedTimestampType(std::string_view type_name) {
+  std::string t(type_name);
+  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  t = t.substr(0, t.find('('));
+  return t == "timestamptz" || (t.find("with time zone") != std::string::npos &&
+                                t.find("without") == std::string::npos && t.find("timestamp") != std::string::npos);
+}
+
+std::string SelectExpression(std::string_view type_name, const std::string& quoted) {
+  if (!IsZonedTimestampType(type_name)) return quoted;
+  return "(" + quoted + " AT TIME ZONE 'UTC') AS " + quoted;
+}
+
+std::string TimestampToUtcText(const v1::Timestamp& ts) {
+  SQL_TIMESTAMP_STRUCT t = ValueToTimestamp(ts);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02u:%02u:%02u", t.year, t.month, t.day, t.hour,
+                        t.minute, t.second);
+  if (t.fraction != 0) {
+    n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%09u", static_cast<unsigned>(t.fraction));
+    while (buf[n - 1] == '0') --n;
+  }
+  std::string out(buf, static_cast<size_t>(n));
+  out += "+00";
   return out;
 }
 

@@ -45,6 +45,18 @@ SQL_DATE_STRUCT ValueToDate(const v1::Date& d);
 /// ODBC timestamp of a timestamp value: the wall-clock time in UTC (or, for a local value
 /// without offset, the local wall-clock time it carries).
 SQL_TIMESTAMP_STRUCT ValueToTimestamp(const v1::Timestamp& ts);
+/// True for a column type that stores an instant rather than a wall-clock time: PostgreSQL's
+/// TIMESTAMP WITH TIME ZONE (TYPE_NAME "timestamptz", or spelled out by other drivers).
+/// psqlODBC converts such a value to the session time zone and drops the offset, so the
+/// connector selects it as UTC (see SelectExpression) and binds it as text with "+00".
+bool IsZonedTimestampType(std::string_view type_name);
+/// The SELECT-list expression for a column (`quoted`, of type `type_name`): the column itself,
+/// or for a zoned timestamp its UTC wall-clock time, `(col AT TIME ZONE 'UTC') AS col`.
+std::string SelectExpression(std::string_view type_name, const std::string& quoted);
+/// "YYYY-MM-DD HH:MM:SS[.fraction]+00": the instant of a timestamp value in UTC (a local value
+/// without offset counts as UTC, as fachadapter.v1.Timestamp defines).
+std::string TimestampToUtcText(const v1::Timestamp& ts);
+
 /// "HH:MM:SS" with ".fraction" (trailing zeros removed) if nanos are non-zero.
 std::string TimeToText(const v1::TimeOfDay& t);
 
