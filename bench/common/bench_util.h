@@ -373,7 +373,8 @@ enum class BindStyle {
 class RawOdbc {
  public:
   explicit RawOdbc(const std::string& connection_string) {
-    OdbcCheck(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_), SQL_HANDLE_ENV, env_, "allocating the environment");
+    OdbcCheck(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_), SQL_HANDLE_ENV, env_,
+              "allocating the environment");
     OdbcCheck(SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0),
               SQL_HANDLE_ENV, env_, "setting ODBC 3");
     OdbcCheck(SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_), SQL_HANDLE_ENV, env_, "allocating a connection");

@@ -76,6 +76,7 @@ struct Options {
   // in its default mode, one round trip per statement; the connector cannot (its connections
   // must stream), so the default compares against the database's real point-select rate.
   std::string raw_get_options = "UseDeclareFetch=0";
+  std::string odbc_options;                  // ODBC attributes overriding the defaults, both sides
   fs::path daemon;                           // default: beside this program
   bool keep = false;
 };
@@ -93,6 +94,9 @@ constexpr const char* kUsage =
     "  --fetch-rows F     rows per SQLFetch and per psqlODBC cursor FETCH, both sides (default 1000)\n"
     "  --clients C        concurrent clients of the get measure (default 32)\n"
     "  --get-seconds S    length of each timed get run (default 5)\n"
+    "  --odbc-options S   ODBC attributes overriding the connection string of both sides, e.g.\n"
+    "                     'UseDeclareFetch=0' to see point reads without psqlODBC's cursor mode\n"
+    "                     (the daemon then reads whole results into memory)\n"
     "  --raw-get-options S  ODBC attributes overriding the connection string of the get\n"
     "                     baseline only (default 'UseDeclareFetch=0': psqlODBC's default, no\n"
     "                     cursor; 'UseDeclareFetch=1' gives it the daemon's options)\n"
@@ -118,12 +122,15 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--clients") o.clients = static_cast<int>(ParseCount(a, value(), 1, 1000));
     else if (a == "--get-seconds") o.get_seconds = static_cast<double>(ParseCount(a, value(), 1, 3600));
     else if (a == "--raw-get-options") o.raw_get_options = value();
+    else if (a == "--odbc-options") o.odbc_options = value();
     else if (a == "--daemon") o.daemon = value();
     else if (a == "--keep") o.keep = true;
     else if (a == "--only") {
       std::istringstream in(value());
       for (std::string m; std::getline(in, m, ',');) {
-        if (m != "stream" && m != "memory" && m != "get") throw UsageError("--only knows stream, memory, get; not '" + m + "'");
+        if (m != "stream" && m != "memory" && m != "get") {
+          throw UsageError("--only knows stream, memory, get; not '" + m + "'");
+        }
         o.only.insert(m);
       }
     } else if (a == "-h" || a == "--help") {
@@ -535,7 +542,9 @@ int Run(const Options& o) {
   // (a server-side cursor fetched in blocks, BOOLEAN as a boolean) are spelled out, so that the
   // baseline streams the same way.
   const std::string cs = MergeConnectionString(
-      o.dsn, "Database=" + o.database + ";UseDeclareFetch=1;Fetch=" + std::to_string(o.fetch_rows) + ";BoolsAsChar=0");
+      MergeConnectionString(o.dsn, "Database=" + o.database + ";UseDeclareFetch=1;Fetch=" +
+                                       std::to_string(o.fetch_rows) + ";BoolsAsChar=0"),
+      o.odbc_options);
   EnsureDatabase(o.dsn, o.database);
   RawOdbc raw(cs);
   std::set<int64_t> tables;
@@ -589,7 +598,9 @@ int Run(const Options& o) {
         o, daemon.pid(), server_cpu, "rows/s", "A daemon -> gRPC client", "B raw ODBC block fetch",
         [&] {
           Streamed got = StreamQuery(*stub, entity, o.batch_size, false);
-          if (got.records != o.rows) throw BenchError("the daemon returned " + std::to_string(got.records) + " records");
+          if (got.records != o.rows) {
+            throw BenchError("the daemon returned " + std::to_string(got.records) + " records");
+          }
           return static_cast<double>(got.records);
         },
         [&] {
@@ -656,9 +667,32 @@ int Run(const Options& o) {
         return [sel](int64_t key) { (*sel)(key); };
       }));
     };
-    double ratio = Interleaved(o, daemon.pid(), server_cpu, "requests/s", "A Get through the daemon", "B raw ODBC point select",
-                               via_daemon, raw_odbc);
+    double ratio = Interleaved(o, daemon.pid(), server_cpu, "requests/s", "A Get through the daemon",
+                               "B raw ODBC point select", via_daemon, raw_odbc);
     verdicts.push_back(Verdict("get", ratio, 0.5));
+
+    // A reference, not a measure: the same clients calling DescribeEntity, which touches no
+    // database. What a call costs in gRPC and the service alone; the rest of a Get's cost is
+    // its data path (engine, connector, driver).
+    const double c0 = SelfCpuSeconds(), d0 = ProcessCpuSeconds(daemon.pid());
+    const auto t0 = Clock::now();
+    const double calls = static_cast<double>(RunConcurrently(o.clients, o.get_seconds, o.rows, [&](int t) {
+      v1::Adapter::Stub* s = stubs[static_cast<size_t>(t)].get();
+      return [s, &entity](int64_t) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        v1::DescribeEntityRequest req;
+        req.set_entity(entity);
+        v1::EntitySchema resp;
+        grpc::Status st = s->DescribeEntity(&ctx, req, &resp);
+        if (!st.ok()) throw BenchError("DescribeEntity failed: " + st.error_message());
+      };
+    }));
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("reference, DescribeEntity (no database) from the same clients: %.0f requests/s; CPU us each: "
+                "daemon %.2f, gRPC client(s) %.2f\n",
+                calls / wall, (ProcessCpuSeconds(daemon.pid()) - d0) * 1e6 / calls,
+                (SelfCpuSeconds() - c0) * 1e6 / calls);
     std::printf("\n");
   }
 
