@@ -432,11 +432,7 @@ class FlatFileConnector::Cursor : public sdk::ScanCursor {
           bad = true;
           break;
         }
-        const size_t n = value_.ByteSizeLong();
-        body_.Byte(wire_tag::kRecordValue);
-        body_.Varint(n);
-        value_.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(body_.Room(n)));
-        body_.Advance(n);
+        PutValue(value_, &body_);
       }
       if (bad) {
         body_.Truncate(start);

@@ -143,6 +143,27 @@ inline void PutNullValue(WireBuffer* out) {
   out->Advance(4);
 }
 
+/// Appends one Record.values entry holding `v`: the kinds above by hand, others serialized.
+template <typename ValueMessage>
+void PutValue(const ValueMessage& v, WireBuffer* out) {
+  switch (v.kind_case()) {
+    case ValueMessage::kStringValue: return PutStringValue(v.string_value(), out);
+    case ValueMessage::kIntValue: return PutIntValue(v.int_value(), out);
+    case ValueMessage::kDecimalValue:
+      if (!v.decimal_value().value().empty()) return PutDecimalValue(v.decimal_value().value(), out);
+      break;  // an empty Decimal is an empty message on the wire
+    case ValueMessage::kNullValue:
+      if (v.null_value() == 0) return PutNullValue(out);
+      break;
+    default: break;
+  }
+  const size_t n = v.ByteSizeLong();
+  out->Byte(wire_tag::kRecordValue);
+  out->Varint(n);
+  v.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out->Room(n)));
+  out->Advance(n);
+}
+
 }  // namespace fachadapter::flatfile
 
 #endif  // FACHADAPTER_CONNECTORS_FLATFILE_WIRE_H_
