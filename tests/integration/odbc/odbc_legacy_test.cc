@@ -9,9 +9,12 @@
 // skips without. Every test creates a database of its own and drops it.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
+#include "fachadapter/config.h"
+#include "fachadapter/engine.h"
 #include "plugin_client.h"
 #include "raw_odbc.h"
 #include "test_util.h"
@@ -120,6 +123,7 @@ class LegacyCharsetTest : public ::testing::Test {
   std::unique_ptr<RawConnection> server_;  // to the server's base database
   std::unique_ptr<RawConnection> raw_;     // to the test's database, through the same driver
   std::unique_ptr<Instance> inst_;
+  TempDir dir_;
 };
 
 Plugin* LegacyCharsetTest::plugin_ = nullptr;
@@ -218,6 +222,64 @@ TEST_F(PostgresLatin1Test, UnrepresentableCharacterIsRejectedAndNothingIsWritten
   auto fixed = inst_->Insert(Insert("person", 21, {{"name", "Lukasz Walesa"}}, "key-21"));
   ASSERT_TRUE(fixed.ok()) << fixed.error.message();
   EXPECT_FALSE(fixed.response.replayed());
+}
+
+// The same through the core's mapping layer (the engine, as the daemon runs it): API names,
+// the connector's error reported for the API field.
+TEST_F(PostgresLatin1Test, ThroughTheCoreMappingLayer) {
+  std::string yaml = R"(
+sources:
+  alt:
+    connector: odbc
+    settings:
+      connection_string: ")" + connection_string_ + R"("
+entities:
+  Person:
+    source: alt
+    table: person
+    fields:
+      nummer: {column: id, type: int64}
+      name: {column: name}
+      wohnort: {column: ort}
+      kennzeichen: {column: kz, trim: right}
+)";
+  auto config = ParseConfig(yaml, (dir_.path() / "fachadapter.yaml").string());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  config->connector_search_path.push_back(PluginDir().string());
+  auto engine = Engine::Start(*config);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+
+  v1::GetRequest get;
+  get.set_entity("Person");
+  *get.mutable_key()->add_values() = Int(1);
+  v1::GetResponse got;
+  Status s = (*engine)->Get(get, &got, CallOptions{});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::map<std::string, v1::Value> by_name;
+  for (int i = 0; i < got.fields_size(); ++i) by_name[got.fields(i)] = got.record().values(i);
+  EXPECT_EQ(by_name["name"].string_value(), "Jürgen Groß");
+  EXPECT_EQ(by_name["wohnort"].string_value(), "Köln");
+  EXPECT_EQ(by_name["kennzeichen"].string_value(), "ÄÖÜ");
+
+  v1::CreateRequest create;
+  create.set_entity("Person");
+  (*create.mutable_values())["nummer"] = Int(40);
+  (*create.mutable_values())["name"] = Str("Ärger");
+  (*create.mutable_values())["wohnort"] = Str("5 € Straße");
+  create.set_idempotency_key("core-40");
+  v1::CreateResponse created;
+  s = (*engine)->Create(create, &created, CallOptions{});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(s.reason(), "UNREPRESENTABLE_CHARACTER") << s.ToString();
+  EXPECT_EQ(s.field(), "wohnort") << s.ToString();
+  EXPECT_NE(s.message().find("U+20AC"), std::string::npos) << s.ToString();
+  EXPECT_EQ(raw_->Count("SELECT count(*) FROM person"), 3);
+
+  (*create.mutable_values())["wohnort"] = Str("Weiß Straße");
+  create.set_idempotency_key("core-41");
+  s = (*engine)->Create(create, &created, CallOptions{});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(StoredBytes(40, "ort"), 11);
 }
 
 // A value the connector does not check (a filter value) reaches the server, whose conversion
