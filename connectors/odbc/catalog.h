@@ -1,9 +1,11 @@
 // Discovery of tables, views, columns and primary keys through the ODBC catalog functions
 // (SQLTables, SQLColumns, SQLPrimaryKeys), the mapping of SQL types to Fachadapter field types,
-// and the cache of what was found.
+// and the cache of what was found, with the entities the operator configured (views with
+// keys, named queries: named_query.h).
 //
 // The catalog is the only source of identifiers that reach SQL text: every table and column
 // name in a statement is looked up here first, so a name in a request can never inject SQL.
+// The one piece of SQL text from elsewhere is a named query's, written by the operator.
 #ifndef FACHADAPTER_CONNECTORS_ODBC_CATALOG_H_
 #define FACHADAPTER_CONNECTORS_ODBC_CATALOG_H_
 
@@ -66,17 +68,17 @@ struct QueryParam {
 void MapColumnType(Column* c, SQLINTEGER column_size, SQLSMALLINT decimal_digits,
                    bool decimal_digits_null);
 
-/// One table or view as discovered. Immutable once cached, except for the per-column
-/// "declared length not enforced" marks that scans set when a value overflows its bound
-/// buffer (SQLite does not enforce VARCHAR(n)).
+/// One table or view as discovered, or a configured named query. Immutable once cached,
+/// except for the per-column "declared length not enforced" marks that scans set when a value
+/// overflows its bound buffer (SQLite does not enforce VARCHAR(n)).
 class Table {
  public:
   std::string name;                 ///< Raw entity name (table name, or "schema.table").
   std::string catalog;              ///< TABLE_CAT; may be empty.
   std::string schema;               ///< TABLE_SCHEM; may be empty.
   std::string table;                ///< TABLE_NAME.
-  std::string sql_name;             ///< Quoted, qualified name for SQL text.
-  connector::v1::RawEntityKind kind = connector::v1::RAW_ENTITY_KIND_TABLE;  ///< Table or view.
+  std::string sql_name;             ///< FROM text: quoted, qualified name; "(<sql>) q" for a query.
+  connector::v1::RawEntityKind kind = connector::v1::RAW_ENTITY_KIND_TABLE;  ///< Table, view or query.
   std::vector<Column> columns;      ///< In ordinal order.
   std::vector<std::string> quoted;  ///< Quoted column names, parallel to `columns`.
   std::vector<int> primary_key;     ///< Column indexes in key order.
@@ -151,7 +153,7 @@ class Catalog {
   std::string schema_;
   std::vector<ViewSettings> views_;
   std::mutex mu_;
-  std::vector<std::string> query_names_;  // kept in tables_ from LoadConfigured on
+  std::vector<std::string> query_names_;  // named queries; their Table lives in tables_
   bool listed_ = false;
   std::map<std::string, TableRef, std::less<>> names_;
   std::map<std::string, std::shared_ptr<const Table>, std::less<>> tables_;

@@ -139,21 +139,30 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   bool done_ = false;
 };
 
-}  // namespace
+enum class ProbeResult { kAccepted, kRejected, kUnknown };
 
-namespace {
-
-// True if "SELECT <first column> FROM <entity> WHERE 1 = 0<suffix>" runs: how optional
-// syntax is tested without reading a row.
-bool Probe(Connection& conn, const Table& table, const std::string& suffix) {
+// Whether "SELECT <first column> FROM <entity> WHERE 1 = 0<suffix>" runs: how optional syntax
+// is tested without reading a row. A failure that says nothing about the syntax (the
+// connection or the server went away, a timeout) is kUnknown, so that it is not remembered
+// as the DBMS's answer.
+ProbeResult Probe(Connection& conn, const Table& table, const std::string& suffix) {
   std::string sql = "SELECT " + table.quoted[0] + " FROM " + table.sql_name + " WHERE 1 = 0" + suffix;
   Result<StmtHandle> st = conn.NewStatement();
-  if (!st.ok()) return false;
+  if (!st.ok()) return ProbeResult::kUnknown;
   ParamSet params;
-  if (!BindNullParameters(table, &params).ok() || !params.Bind(st->get()).ok()) return false;
+  if (!BindNullParameters(table, &params).ok() || !params.Bind(st->get()).ok()) return ProbeResult::kUnknown;
   SQLRETURN rc = SQLExecDirect(st->get(), reinterpret_cast<SQLCHAR*>(sql.data()),
                                static_cast<SQLINTEGER>(sql.size()));
-  return SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA;
+  if (SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA) return ProbeResult::kAccepted;
+  for (const DiagRecord& d : ReadDiagnostics(SQL_HANDLE_STMT, st->get())) {
+    if (d.sqlstate.rfind("08", 0) == 0 || d.sqlstate.rfind("HYT", 0) == 0) return ProbeResult::kUnknown;
+  }
+  SQLUINTEGER dead = SQL_CD_FALSE;
+  if (SQL_SUCCEEDED(SQLGetConnectAttr(conn.dbc(), SQL_ATTR_CONNECTION_DEAD, &dead, 0, nullptr)) &&
+      dead == SQL_CD_TRUE) {
+    return ProbeResult::kUnknown;
+  }
+  return ProbeResult::kRejected;
 }
 
 }  // namespace
@@ -161,25 +170,29 @@ bool Probe(Connection& conn, const Table& table, const std::string& suffix) {
 bool NullsClauseSupported(const OdbcSource& source, Connection& conn, const Table& table) {
   int known = source.dialect.nulls_clause();
   if (known >= 0) return known == 1;
-  bool ok = Probe(conn, table, " ORDER BY " + table.quoted[0] + " ASC NULLS FIRST");
-  source.dialect.set_nulls_clause(ok);
-  return ok;
+  ProbeResult r = Probe(conn, table, " ORDER BY " + table.quoted[0] + " ASC NULLS FIRST");
+  if (r != ProbeResult::kUnknown) source.dialect.set_nulls_clause(r == ProbeResult::kAccepted);
+  return r == ProbeResult::kAccepted;
 }
 
 LimitSyntax LimitClauseSupported(const OdbcSource& source, Connection& conn, const Table& table) {
   int known = source.dialect.limit_syntax();
   if (known >= 0) return static_cast<LimitSyntax>(known);
-  LimitSyntax found = LimitSyntax::kNone;
   for (LimitSyntax candidate : source.dialect.limit_candidates()) {
     std::string clause;
     Dialect::AppendLimit(candidate, 1, &clause);
-    if (Probe(conn, table, clause)) {
-      found = candidate;
-      break;
+    switch (Probe(conn, table, clause)) {
+      case ProbeResult::kAccepted:
+        source.dialect.set_limit_syntax(candidate);
+        return candidate;
+      case ProbeResult::kRejected:
+        break;
+      case ProbeResult::kUnknown:
+        return LimitSyntax::kNone;  // this scan without; a later one asks again
     }
   }
-  source.dialect.set_limit_syntax(found);
-  return found;
+  source.dialect.set_limit_syntax(LimitSyntax::kNone);
+  return LimitSyntax::kNone;
 }
 
 Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
@@ -213,15 +226,13 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   if (request.limit() > 0) {
     // In the SQL, so the DBMS stops producing rows (and plans for few). The cursor stops at
     // the limit too.
-    bool first_probe = source.dialect.limit_syntax() < 0;
+    bool unknown = source.dialect.limit_syntax() < 0;
     limit_syntax = LimitClauseSupported(source, *conn, *table);
-    if (first_probe) {
-      std::string clause;
-      Dialect::AppendLimit(limit_syntax, 1, &clause);
-      host.Log(FA_LOG_INFO, limit_syntax == LimitSyntax::kNone
-                                ? std::string("the database accepts neither LIMIT nor FETCH FIRST: limits are "
-                                              "set as SQL_ATTR_MAX_ROWS")
-                                : "limits go into the SQL as '" + clause.substr(1) + "'");
+    if (unknown && source.dialect.limit_syntax() >= 0) {
+      const char* how = "the database accepts neither LIMIT nor FETCH FIRST: limits are set as SQL_ATTR_MAX_ROWS";
+      if (limit_syntax == LimitSyntax::kLimit) how = "limits go into the SQL as 'LIMIT n'";
+      if (limit_syntax == LimitSyntax::kFetchFirst) how = "limits go into the SQL as 'FETCH FIRST n ROWS ONLY'";
+      host.Log(FA_LOG_INFO, how);
     }
     if (limit_syntax != LimitSyntax::kNone) {
       Dialect::AppendLimit(limit_syntax, request.limit(), &sql);
