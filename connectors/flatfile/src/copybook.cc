@@ -355,7 +355,7 @@ Status Emit(const Item* it, uint32_t base, std::vector<std::string>& groups,
       Emitted e;
       for (auto g = groups.rbegin(); g != groups.rend(); ++g) e.qualifiers.push_back(*g);
       for (auto& o : occ) {
-        e.suffix += "_" + std::to_string(o.second);
+        e.suffix.append("_").append(std::to_string(o.second));  // not "_" + ...: GCC 12 -O3 -Wrestrict
         if (!o.first->depending_on.empty()) {
           odo_pending->push_back({o.first->depending_on, o.second});
           f.odo.push_back({-1, o.second});
