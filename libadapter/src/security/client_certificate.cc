@@ -58,7 +58,8 @@ CertStackPtr ReadCertificates(std::string_view pem) {
 std::string NameText(const X509_NAME* name) {
   BIO* bio = BIO_new(BIO_s_mem());
   if (!bio) return "";
-  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+  // RFC 2253 form, but UTF-8 kept as is (names like "Köln"); control characters stay escaped.
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
   std::string out(data ? data : "", data ? static_cast<size_t>(len) : 0);
@@ -328,25 +329,34 @@ Status ClientCertificateVerifier::AdmitHandshake(std::string_view leaf_pem, std:
                                                  const std::string& listener) const {
   const CertificateCheck c = Check(leaf_pem, chain_pem, std::chrono::system_clock::now());
   if (c.ok || (!c.presented && !required_)) return Status::OK();
+  Status refused(StatusCode::kUnauthenticated, "client certificate refused: " + c.detail, c.reason, "");
   int64_t suppressed = 0;
-  if (audit_ && TakeRecordToken(&suppressed)) {
-    AuditRecord r;
-    r.request_id = RandomId();
-    r.auth = "none";
-    r.operation = "connect";
-    r.outcome = "UNAUTHENTICATED";
-    r.reason = c.reason;
-    r.detail = c.detail;
-    r.listener = listener;
-    r.certificate = c.certificate;
-    r.suppressed_before = suppressed;
-    if (!audit_->Append(r).ok()) {
-      // The handshake is refused all the same; the log reports its problem to health.
-      std::lock_guard<std::mutex> lock(mu_);
-      suppressed_ += suppressed + 1;
-    }
+  if (!TakeRecordToken(&suppressed)) return refused;
+  if (!audit_) {
+    // No audit log (it is only required with personal data): the operator still sees it.
+    std::fprintf(stderr,
+                 "fachadapterd: %s: TLS handshake refused: %s (%s); certificate subject \"%s\", issuer \"%s\", "
+                 "sha256 %s; %lld earlier refusals not shown\n",
+                 listener.c_str(), c.reason.c_str(), c.detail.c_str(), c.certificate.subject.c_str(),
+                 c.certificate.issuer.c_str(), c.certificate.sha256.c_str(), static_cast<long long>(suppressed));
+    return refused;
   }
-  return Status(StatusCode::kUnauthenticated, "client certificate refused: " + c.detail, c.reason, "");
+  AuditRecord r;
+  r.request_id = RandomId();
+  r.auth = "none";
+  r.operation = "connect";
+  r.outcome = "UNAUTHENTICATED";
+  r.reason = c.reason;
+  r.detail = c.detail;
+  r.listener = listener;
+  r.certificate = c.certificate;
+  r.suppressed_before = suppressed;
+  if (!audit_->Append(r).ok()) {
+    // The handshake is refused all the same; the log reports its problem to health.
+    std::lock_guard<std::mutex> lock(mu_);
+    suppressed_ += suppressed + 1;
+  }
+  return refused;
 }
 
 }  // namespace fachadapter::security

@@ -69,7 +69,8 @@ class FACHADAPTER_API ClientCertificateVerifier {
   /// The decision for one TLS handshake on `listener`: OK lets it complete (a good certificate,
   /// or none where `client_auth` is `request`). Otherwise an audit record (operation "connect",
   /// outcome UNAUTHENTICATED, the reason and the certificate's subject, issuer, serial and
-  /// fingerprint) is written and UNAUTHENTICATED returned, which fails the handshake. Records are
+  /// fingerprint) is written (without an audit log: a line on stderr) and UNAUTHENTICATED
+  /// returned, which fails the handshake. Records are
   /// limited to a burst of 100 and then 10 per second so a flood of bad handshakes cannot fill the
   /// disk; the next written record counts the ones left out (`suppressed_before`).
   Status AdmitHandshake(std::string_view leaf_pem, std::string_view chain_pem, const std::string& listener) const;
