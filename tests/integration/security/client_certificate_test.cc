@@ -370,5 +370,54 @@ TEST_F(HandshakeAuditTest, CaRemovedFromTheBundleStopsOpenConnections) {
   std::filesystem::rename(Dir() / "clients.pem.new", Dir() / "clients.pem");
 }
 
+// Without an audit log (allowed when no entity has personal data) a refused handshake is still
+// visible to the operator: a line in the daemon's log.
+TEST(HandshakeLogTest, WithoutAuditLogRefusalsGoToTheDaemonsLog) {
+  TempDir dir;
+  const auto& d = dir.path();
+  testing::MakeCa(d, "ca", "Kommune Test CA");
+  testing::MakeCa(d, "foreign", "Fremde CA");
+  testing::MakeCert(d, "ca", "server", "localhost", "DNS:localhost,IP:127.0.0.1");
+  testing::MakeCert(d, "ca", "good", "gut", "URI:spiffe://kommune.test/gut");
+  testing::MakeCert(d, "foreign", "foreign_client", "fremd", "URI:spiffe://kommune.test/fremd");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((d / "t.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE T (ID INTEGER PRIMARY KEY)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  WriteFile(d / "fachadapter.yaml", R"(server:
+  listen: 127.0.0.1:0
+  shutdown_grace_seconds: 1
+connectors:
+  search_path: [)" + testing::PluginDir().string() + R"(]
+security:
+  tls: {cert_file: server.pem, key_file: server.key, client_ca_file: ca.pem, client_auth: require}
+  policy:
+    - {principals: ["*"], entities: ["*"], operations: ["*"]}
+sources:
+  db: {connector: odbc, settings: {connection_string: "Driver=SQLite3;Database=)" + (d / "t.db").string() + R"("}}
+entities:
+  T: {source: db, table: T}
+)");
+  Daemon daemon(d / "fachadapter.yaml", d / "daemon.log");
+  ASSERT_TRUE(daemon.up()) << daemon.log();
+  auto list = [&](const std::string& cert) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::ListEntitiesResponse resp;
+    auto channel = testing::TlsChannel(daemon.address(), d / "ca.pem", d / (cert + ".pem"), d / (cert + ".key"));
+    return v1::Adapter::NewStub(channel)->ListEntities(&ctx, v1::ListEntitiesRequest(), &resp);
+  };
+  EXPECT_TRUE(list("good").ok());
+  EXPECT_EQ(list("foreign_client").error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Written before the handshake failed, so it is there already.
+  const std::string log = daemon.log();
+  EXPECT_NE(log.find("127.0.0.1:0: TLS handshake refused: UNKNOWN_CA"), std::string::npos) << log;
+  EXPECT_NE(log.find("subject \"CN=fremd\", issuer \"CN=Fremde CA\""), std::string::npos) << log;
+  EXPECT_EQ(log.find("CN=gut"), std::string::npos) << log;
+  EXPECT_EQ(daemon.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace fachadapter
