@@ -23,10 +23,10 @@ namespace fachadapter::security {
 struct CertificateCheck {
   bool presented = false;  ///< The client sent a certificate.
   bool ok = false;         ///< It chains to a configured CA, is valid now and fits a TLS client.
-  /// Why not (machine-readable): NO_CLIENT_CERTIFICATE, CERTIFICATE_EXPIRED,
+  /// Why not (machine-readable): NO_CLIENT_CERTIFICATE (none presented), CERTIFICATE_EXPIRED,
   /// CERTIFICATE_NOT_YET_VALID, UNKNOWN_CA, CERTIFICATE_NOT_FOR_CLIENTS (key usage or
   /// extended key usage), CERTIFICATE_INVALID (unreadable, bad signature) or
-  /// CERTIFICATE_REJECTED (anything else OpenSSL refuses). "" when ok or absent.
+  /// CERTIFICATE_REJECTED (anything else OpenSSL refuses). "" when ok.
   std::string reason;
   std::string detail;       ///< OpenSSL's words for the problem; "" when ok.
   CertificateSummary certificate;  ///< What the leaf certificate says about itself (if presented).
@@ -70,9 +70,9 @@ class FACHADAPTER_API ClientCertificateVerifier {
   /// or none where `client_auth` is `request`). Otherwise an audit record (operation "connect",
   /// outcome UNAUTHENTICATED, the reason and the certificate's subject, issuer, serial and
   /// fingerprint) is written (without an audit log: a line on stderr) and UNAUTHENTICATED
-  /// returned, which fails the handshake. Records are
-  /// limited to a burst of 100 and then 10 per second so a flood of bad handshakes cannot fill the
-  /// disk; the next written record counts the ones left out (`suppressed_before`).
+  /// returned, which fails the handshake. Records are limited to a burst of 100 and then 10 per
+  /// second so a flood of bad handshakes cannot fill the disk; the next written record counts
+  /// the ones left out (`suppressed_before`).
   Status AdmitHandshake(std::string_view leaf_pem, std::string_view chain_pem, const std::string& listener) const;
 
   /// Whether a client must present a certificate (`client_auth: require`).
