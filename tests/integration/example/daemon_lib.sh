@@ -6,7 +6,9 @@ start_daemon() {
   daemon=$!
   port=""
   for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*serving [0-9]* entities on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$3" | head -1)
+    # The log may not exist yet (the shell opens it in the background job); under pipefail a
+    # failing sed would end the calling script.
+    port=$(sed -n 's/.*serving [0-9]* entities on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$3" 2>/dev/null | head -1 || true)
     [ -n "$port" ] && return 0
     kill -0 "$daemon" 2>/dev/null || { cat "$3" >&2; exit 1; }
     sleep 0.1
