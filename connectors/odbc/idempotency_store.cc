@@ -1,5 +1,6 @@
 #include "idempotency_store.h"
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 
@@ -71,6 +72,22 @@ void BindText(SQLHSTMT st, SQLUSMALLINT n, const std::string& s, SQLLEN* ind, SQ
 
 }  // namespace
 
+Status IdempotencyStore::NotYetVisible(Status s) {
+  if (s.ok() || !ready_.load(std::memory_order_acquire)) return s;
+  std::string msg = s.message();
+  for (char& c : msg) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (msg.find("no such table") == std::string::npos) return s;
+  // The table exists (this process saw or created it). SQLite checks a connection's cached
+  // schema only when it can take a read lock; while another connection writes, a connection
+  // that cached the schema before the table was created reports it missing. Busy, not absent;
+  // the next call checks again (and creates the table should someone really have dropped it).
+  ready_.store(false, std::memory_order_release);
+  return Status(StatusCode::kUnavailable,
+                s.message() + " (the idempotency table was created by another connection while "
+                              "the database was busy; retry)",
+                "BACKEND_BUSY");
+}
+
 Result<std::string> IdempotencyStore::Name() const { return dialect_->Quote(kIdempotencyTable); }
 
 Result<bool> IdempotencyStore::Exists(Connection& conn) {
@@ -131,9 +148,9 @@ Result<std::optional<IdempotencyStore::Entry>> IdempotencyStore::Find(Connection
   FA_ASSIGN_OR_RETURN(StmtHandle st, conn.NewStatement());
   SQLLEN ind = 0;
   BindText(st.get(), 1, key, &ind, SQL_VARCHAR);
-  FA_RETURN_IF_ERROR(conn.Note(st.Check(
+  FA_RETURN_IF_ERROR(NotYetVisible(conn.Note(st.Check(
       SQLExecDirect(st.get(), reinterpret_cast<SQLCHAR*>(sql.data()), static_cast<SQLINTEGER>(sql.size())),
-      "looking up the idempotency key")));
+      "looking up the idempotency key"))));
   SQLRETURN rc = SQLFetch(st.get());
   if (rc == SQL_NO_DATA) return std::optional<Entry>();
   FA_RETURN_IF_ERROR(conn.Note(st.Check(rc, "looking up the idempotency key")));
@@ -168,9 +185,9 @@ Status IdempotencyStore::Record(Connection& conn, const std::string& key, const 
   BindText(st.get(), 3, request_hash, &ind[2], SQL_VARCHAR);
   BindText(st.get(), 4, hex, &ind[3], SQL_LONGVARCHAR);
   BindText(st.get(), 5, now, &ind[4], SQL_VARCHAR);
-  return conn.Note(st.Check(
+  return NotYetVisible(conn.Note(st.Check(
       SQLExecDirect(st.get(), reinterpret_cast<SQLCHAR*>(sql.data()), static_cast<SQLINTEGER>(sql.size())),
-      "recording the idempotency key"));
+      "recording the idempotency key")));
 }
 
 }  // namespace fachadapter::odbc

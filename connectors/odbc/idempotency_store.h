@@ -46,6 +46,9 @@ class IdempotencyStore {
  private:
   Result<bool> Exists(Connection& conn);
   Result<std::string> Name() const;
+  // A "no such table" for the table this process already saw is SQLite's stale schema cache
+  // under lock contention: UNAVAILABLE/BACKEND_BUSY (retry), and the table is checked again.
+  Status NotYetVisible(Status s);
 
   const Dialect* dialect_;
   std::mutex mu_;
