@@ -141,12 +141,8 @@ Status RowReader::FromText(const Column& c, std::string_view text, v1::Value* ou
       out->set_bytes_value(text.data(), text.size());
       return Status::OK();
     case v1::FIELD_TYPE_DECIMAL: {
-      // Exact whatever the length: a decimal may be longer than its declared precision
-      // where the DBMS does not enforce it.
-      if (decimal_.size() < text.size() + 8) decimal_.resize(text.size() + 8 + 128);
-      size_t n = CanonicalDecimal(text, c.scale, decimal_.data(), decimal_.size());
-      if (n == 0) return NotStored(c, text, "a number");
-      out->mutable_decimal_value()->set_value(decimal_.data(), n);
+      FA_ASSIGN_OR_RETURN(std::string_view canonical, CanonicalText(c, text));
+      out->mutable_decimal_value()->set_value(canonical.data(), canonical.size());
       return Status::OK();
     }
     case v1::FIELD_TYPE_TIME:
@@ -156,6 +152,24 @@ Status RowReader::FromText(const Column& c, std::string_view text, v1::Value* ou
       out->set_string_value(text.data(), text.size());
       return Status::OK();
   }
+}
+
+Result<std::string_view> RowReader::CanonicalText(const Column& c, std::string_view text) {
+  // Exact whatever the length: a decimal may be longer than its declared precision where the
+  // DBMS does not enforce it.
+  if (decimal_.size() < text.size() + 8) decimal_.resize(text.size() + 8 + 128);
+  size_t n = CanonicalDecimal(text, c.scale, decimal_.data(), decimal_.size());
+  if (n == 0) return NotStored(c, text, "a number");
+  return std::string_view(decimal_.data(), n);
+}
+
+Status RowReader::TooLong(const Buffer& b) const {
+  const Column& c = table_.columns[b.column];
+  table_.mark_unbounded(static_cast<size_t>(b.column));
+  return Status(StatusCode::kAborted,
+                "a value of field '" + c.name + "' is longer than its declared type " + c.native_type +
+                    " (the database does not enforce it); the field is read unbounded from now on, retry the call",
+                "FIELD_LONGER_THAN_DECLARED", c.name);
 }
 
 Status RowReader::NotStored(const Column& c, std::string_view text, std::string_view what) {
@@ -177,15 +191,7 @@ Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) 
   }
   const char* p = b.data.data() + static_cast<size_t>(b.width) * row;
   auto text_fits = [&](SQLLEN terminator) { return ind != SQL_NO_TOTAL && ind <= b.width - terminator; };
-  auto too_long = [&]() {
-    table_.mark_unbounded(static_cast<size_t>(b.column));
-    return Status(StatusCode::kAborted,
-                  "a value of field '" + c.name + "' is longer than its declared type " +
-                      c.native_type +
-                      " (the database does not enforce it); the field is read unbounded from now "
-                      "on, retry the call",
-                  "FIELD_LONGER_THAN_DECLARED", c.name);
-  };
+  auto too_long = [&]() { return TooLong(b); };
   switch (c.type) {
     case v1::FIELD_TYPE_BOOL: out->set_bool_value(*reinterpret_cast<const SQLBIGINT*>(p) != 0); break;
     case v1::FIELD_TYPE_INT64: out->set_int_value(*reinterpret_cast<const SQLBIGINT*>(p)); break;
@@ -207,6 +213,67 @@ Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) 
     default:
       if (!text_fits(1)) return too_long();
       out->set_string_value(p, static_cast<size_t>(ind));
+      break;
+  }
+  return Status::OK();
+}
+
+Status RowReader::Encode(SQLHSTMT stmt, size_t row, size_t pos, sdk::wire::WireBuffer* out) {
+  namespace wire = sdk::wire;
+  Buffer& b = buffers_[pos];
+  if (!b.bound) {
+    // Long values are few and large: decoding them as a message first costs nothing that counts.
+    FA_RETURN_IF_ERROR(GetLong(stmt, b, &value_));
+    wire::PutValue(value_, out);
+    return Status::OK();
+  }
+  const Column& c = table_.columns[b.column];
+  SQLLEN ind = b.ind[row];
+  if (ind == SQL_NULL_DATA) {
+    wire::PutNullValue(out);
+    return Status::OK();
+  }
+  const char* p = b.data.data() + static_cast<size_t>(b.width) * row;
+  auto text_fits = [&](SQLLEN terminator) { return ind != SQL_NO_TOTAL && ind <= b.width - terminator; };
+  // Each case writes what Decode's value serializes to (the byte comparison in
+  // tests/integration/odbc/odbc_wire_test.cc holds the two together).
+  switch (c.type) {
+    case v1::FIELD_TYPE_BOOL: wire::PutBoolValue(*reinterpret_cast<const SQLBIGINT*>(p) != 0, out); break;
+    case v1::FIELD_TYPE_INT64: wire::PutIntValue(*reinterpret_cast<const SQLBIGINT*>(p), out); break;
+    case v1::FIELD_TYPE_DOUBLE: wire::PutDoubleValue(*reinterpret_cast<const double*>(p), out); break;
+    case v1::FIELD_TYPE_DATE: {
+      const auto& d = *reinterpret_cast<const SQL_DATE_STRUCT*>(p);
+      wire::PutDateValue(d.year, d.month, d.day, out);
+      break;
+    }
+    case v1::FIELD_TYPE_TIMESTAMP: {
+      // As TimestampToValue: a local wall-clock time counted as if it were UTC; a zoned
+      // column was selected as UTC and carries offset 0.
+      const auto& ts = *reinterpret_cast<const SQL_TIMESTAMP_STRUCT*>(p);
+      const int64_t seconds =
+          DaysFromCivil(ts.year, ts.month, ts.day) * 86400 + ts.hour * 3600 + ts.minute * 60 + ts.second;
+      const int32_t utc = 0;
+      wire::PutTimestampValue(seconds, static_cast<int32_t>(ts.fraction), b.zoned ? &utc : nullptr, out);
+      break;
+    }
+    case v1::FIELD_TYPE_DECIMAL: {
+      if (!text_fits(1)) return TooLong(b);
+      FA_ASSIGN_OR_RETURN(std::string_view canonical, CanonicalText(c, std::string_view(p, static_cast<size_t>(ind))));
+      wire::PutDecimalValue(canonical, out);
+      break;
+    }
+    case v1::FIELD_TYPE_TIME:
+      if (!text_fits(1)) return TooLong(b);
+      FA_RETURN_IF_ERROR(FromText(c, std::string_view(p, static_cast<size_t>(ind)), &value_));
+      wire::PutValue(value_, out);
+      break;
+    case v1::FIELD_TYPE_BYTES:
+      if (!text_fits(0)) return TooLong(b);
+      wire::PutBytesValue(std::string_view(p, static_cast<size_t>(ind)), out);
+      break;
+    default:
+      if (!text_fits(1)) return TooLong(b);
+      wire::PutStringValue(std::string_view(p, static_cast<size_t>(ind)), out);
       break;
   }
   return Status::OK();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catalog.h"
+#include "fachadapter/connector/wire.h"
 #include "fachadapter/status.h"
 #include "fachadapter/v1/value.pb.h"
 
@@ -42,6 +43,10 @@ class RowReader {
   /// the next scan reads it unbounded. A value that is not what the column declares (text
   /// in a DECIMAL column) is DATA_LOSS naming the field.
   Status Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out);
+  /// Like Decode, but appends the value to `out` as a Record.values entry in protobuf wire
+  /// format, straight from the bound buffer: exactly the bytes of Decode's value serialized,
+  /// with the same errors.
+  Status Encode(SQLHSTMT stmt, size_t row, size_t pos, sdk::wire::WireBuffer* out);
 
   /// Rows per fetch actually in effect.
   size_t rows_per_fetch() const { return rows_; }
@@ -59,6 +64,11 @@ class RowReader {
   Status GetLong(SQLHSTMT stmt, Buffer& b, v1::Value* out);
   // Decodes a text or binary image of a value of column `c`.
   Status FromText(const Column& c, std::string_view text, v1::Value* out);
+  // The canonical text of a decimal the driver printed, in decimal_; DATA_LOSS if not a number.
+  Result<std::string_view> CanonicalText(const Column& c, std::string_view text);
+  // ABORTED FIELD_LONGER_THAN_DECLARED for a value of `b` longer than its bound buffer; the
+  // column is read unbounded from the next scan on.
+  Status TooLong(const Buffer& b) const;
   static Status NotStored(const Column& c, std::string_view text, std::string_view what);
 
   const Table& table_;
@@ -67,6 +77,7 @@ class RowReader {
   std::vector<Buffer> buffers_;
   std::string scratch_;  // reused for SQLGetData
   std::string decimal_;  // reused for canonical decimal text
+  v1::Value value_;      // Encode: the rare values decoded as a message first
 };
 
 }  // namespace fachadapter::odbc

@@ -17,10 +17,19 @@
 #include "fileio.h"
 #include "framing.h"
 #include "layout.h"
+#include "fachadapter/connector/wire.h"
 #include "record_codec.h"
-#include "wire.h"
 
 namespace fachadapter::flatfile {
+
+// The SDK's wire-format writers, used by the scan's encoder (NextEncoded).
+namespace wire_tag = sdk::wire::tag;
+using sdk::wire::PutDecimalValue;
+using sdk::wire::PutIntValue;
+using sdk::wire::PutStringValue;
+using sdk::wire::PutValue;
+using sdk::wire::VarintSize;
+using sdk::wire::WireBuffer;
 
 enum class Format { kCsv, kFixed, kCobol };
 enum class Mode { kReadWrite, kReadOnly, kAppend };
