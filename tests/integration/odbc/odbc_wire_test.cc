@@ -15,9 +15,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <memory>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -159,10 +159,30 @@ std::vector<std::string> Schema(Backend b) {
   return s;
 }
 
+// Sets `key` (case-insensitive) of an ODBC connection string to `value`.
 std::string WithKey(const std::string& cs, const std::string& key, const std::string& value) {
-  std::regex re("(^|;)" + key + "=[^;]*", std::regex::icase);
-  if (std::regex_search(cs, re)) return std::regex_replace(cs, re, "$1" + key + "=" + value);
-  return cs + (cs.empty() || cs.back() == ';' ? "" : ";") + key + "=" + value + ";";
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::string out;
+  bool found = false;
+  size_t start = 0;
+  while (start < cs.size()) {
+    size_t end = cs.find(';', start);
+    if (end == std::string::npos) end = cs.size();
+    std::string part = cs.substr(start, end - start);
+    if (!part.empty()) {
+      if (lower(part.substr(0, part.find('='))) == lower(key)) {
+        part = key + "=" + value;
+        found = true;
+      }
+      out += part + ";";
+    }
+    start = end + 1;
+  }
+  if (!found) out += key + "=" + value + ";";
+  return out;
 }
 
 class WireTest : public ::testing::TestWithParam<Backend> {
