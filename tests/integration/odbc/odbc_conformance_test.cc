@@ -18,7 +18,6 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -34,6 +33,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #include "fachadapter/filter_evaluator.h"
 #include "fachadapter/values.h"
 #include "plugin_client.h"
+#include "raw_odbc.h"
 #include "test_util.h"
 
 namespace fachadapter::testing {
@@ -41,8 +41,6 @@ namespace {
 
 // ---- Values and filters --------------------------------------------------------------------
 
-v1::Value Str(const std::string& s) { v1::Value v; v.set_string_value(s); return v; }
-v1::Value Int(int64_t i) { v1::Value v; v.set_int_value(i); return v; }
 v1::Value Dbl(double d) { v1::Value v; v.set_double_value(d); return v; }
 v1::Value Dec(const std::string& s) { v1::Value v; v.mutable_decimal_value()->set_value(s); return v; }
 v1::Value Bool(bool b) { v1::Value v; v.set_bool_value(b); return v; }
@@ -104,83 +102,6 @@ v1::Filter Not(v1::Filter inner) {
   *f.mutable_not_() = inner;
   return f;
 }
-cv1::FieldValue FV(const std::string& field, v1::Value v) {
-  cv1::FieldValue fv;
-  fv.set_field(field);
-  *fv.mutable_value() = v;
-  return fv;
-}
-
-// ---- Raw ODBC for setting up the databases -------------------------------------------------
-
-// A plain ODBC connection of the test's own (not the connector's): creates databases and
-// schemas, and counts rows behind the connector's back.
-class RawConnection {
- public:
-  explicit RawConnection(const std::string& connection_string) {
-    SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_);
-    SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
-    SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_);
-    SQLRETURN rc = SQLDriverConnect(dbc_, nullptr,
-                                    reinterpret_cast<SQLCHAR*>(const_cast<char*>(connection_string.c_str())),
-                                    SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
-    if (!SQL_SUCCEEDED(rc)) {
-      std::string diag = Diagnostic(SQL_HANDLE_DBC, dbc_);
-      Free();
-      throw std::runtime_error("connect: " + diag);
-    }
-  }
-  ~RawConnection() { Free(); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  /// Runs one statement; throws with the driver's diagnostic on failure.
-  void Exec(const std::string& sql) {
-    SQLHSTMT st = SQL_NULL_HSTMT;
-    SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st);
-    SQLRETURN rc = SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.c_str())), SQL_NTS);
-    std::string diag = SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA ? "" : Diagnostic(SQL_HANDLE_STMT, st);
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    if (!diag.empty()) throw std::runtime_error(diag + " in: " + sql.substr(0, 120));
-  }
-  /// The first column of the first row as an integer (-1 if none).
-  int64_t Count(const std::string& sql) {
-    SQLHSTMT st = SQL_NULL_HSTMT;
-    SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st);
-    int64_t n = -1;
-    SQLLEN ind = 0;
-    if (SQL_SUCCEEDED(SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.c_str())), SQL_NTS)) &&
-        SQL_SUCCEEDED(SQLFetch(st))) {
-      SQLGetData(st, 1, SQL_C_SBIGINT, &n, 0, &ind);
-    }
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    return n;
-  }
-
- private:
-  static std::string Diagnostic(SQLSMALLINT type, SQLHANDLE h) {
-    SQLCHAR state[6] = {0}, text[1024] = {0};
-    SQLINTEGER native = 0;
-    SQLSMALLINT len = 0;
-    if (SQL_SUCCEEDED(SQLGetDiagRec(type, h, 1, state, &native, text, sizeof text, &len))) {
-      return std::string(reinterpret_cast<char*>(state)) + " " + reinterpret_cast<char*>(text);
-    }
-    return "unknown ODBC error";
-  }
-  void Free() {
-    if (dbc_) {
-      SQLDisconnect(dbc_);
-      SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
-      dbc_ = SQL_NULL_HDBC;
-    }
-    if (env_) {
-      SQLFreeHandle(SQL_HANDLE_ENV, env_);
-      env_ = SQL_NULL_HENV;
-    }
-  }
-  SQLHENV env_ = SQL_NULL_HENV;
-  SQLHDBC dbc_ = SQL_NULL_HDBC;
-};
 
 // ---- Back ends -------------------------------------------------------------------------------
 
@@ -272,13 +193,6 @@ std::vector<std::string> Schema(Backend b) {
   return s;
 }
 
-// Replaces the value of `key` (case-insensitive) in an ODBC connection string.
-std::string WithKey(const std::string& cs, const std::string& key, const std::string& value) {
-  std::regex re("(^|;)" + key + "=[^;]*", std::regex::icase);
-  if (std::regex_search(cs, re)) return std::regex_replace(cs, re, "$1" + key + "=" + value);
-  return cs + (cs.empty() || cs.back() == ';' ? "" : ";") + key + "=" + value + ";";
-}
-
 std::string PluginPath() { return (PluginDir() / "fachadapter_connector_odbc.so").string(); }
 
 class ConformanceTest : public ::testing::TestWithParam<Backend> {
@@ -290,8 +204,7 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
   }
 
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    db_name_ = "fa_t" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    db_name_ = UniqueName("fa_t");
     switch (GetParam()) {
       case Backend::kSqlite:
         if (ReadFile("/etc/odbcinst.ini").find("[SQLite3]") == std::string::npos) {

@@ -11,11 +11,8 @@
 #include <gtest/gtest.h>
 #include <sql.h>
 #include <sqlext.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -23,6 +20,7 @@
 #include <vector>
 
 #include "odbc_connector.h"
+#include "raw_odbc.h"
 #include "test_util.h"
 
 namespace fachadapter::odbc {
@@ -30,64 +28,11 @@ namespace {
 
 namespace cv1 = ::fachadapter::connector::v1;
 using fachadapter::testing::ReadFile;
+using fachadapter::testing::RawConnection;
 using fachadapter::testing::TempDir;
+using fachadapter::testing::WithKey;
 
 constexpr int kRows = 1200;
-
-// A plain ODBC connection of the test's own, for creating databases and filling tables.
-class RawConnection {
- public:
-  explicit RawConnection(const std::string& connection_string) {
-    SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_);
-    SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
-    SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_);
-    SQLRETURN rc = SQLDriverConnect(dbc_, nullptr,
-                                    reinterpret_cast<SQLCHAR*>(const_cast<char*>(connection_string.c_str())),
-                                    SQL_NTS, nullptr, 0, nullptr, SQL_DRIVER_NOPROMPT);
-    if (!SQL_SUCCEEDED(rc)) {
-      std::string diag = Diagnostic(SQL_HANDLE_DBC, dbc_);
-      Free();
-      throw std::runtime_error("connect: " + diag);
-    }
-  }
-  ~RawConnection() { Free(); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  // Runs one statement; throws with the driver's diagnostic on failure.
-  void Exec(const std::string& sql) {
-    SQLHSTMT st = SQL_NULL_HSTMT;
-    SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st);
-    SQLRETURN rc = SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.c_str())), SQL_NTS);
-    std::string diag = SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA ? "" : Diagnostic(SQL_HANDLE_STMT, st);
-    SQLFreeHandle(SQL_HANDLE_STMT, st);
-    if (!diag.empty()) throw std::runtime_error(diag + " in: " + sql.substr(0, 160));
-  }
-
- private:
-  static std::string Diagnostic(SQLSMALLINT type, SQLHANDLE h) {
-    SQLCHAR state[6] = {0}, text[1024] = {0};
-    SQLINTEGER native = 0;
-    SQLSMALLINT len = 0;
-    if (SQL_SUCCEEDED(SQLGetDiagRec(type, h, 1, state, &native, text, sizeof text, &len))) {
-      return std::string(reinterpret_cast<char*>(state)) + " " + reinterpret_cast<char*>(text);
-    }
-    return "unknown ODBC error";
-  }
-  void Free() {
-    if (dbc_) {
-      SQLDisconnect(dbc_);
-      SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
-      dbc_ = SQL_NULL_HDBC;
-    }
-    if (env_) {
-      SQLFreeHandle(SQL_HANDLE_ENV, env_);
-      env_ = SQL_NULL_HENV;
-    }
-  }
-  SQLHENV env_ = SQL_NULL_HENV;
-  SQLHDBC dbc_ = SQL_NULL_HDBC;
-};
 
 enum class Backend { kSqlite, kPostgres, kMariaDb };
 
@@ -159,37 +104,10 @@ std::vector<std::string> Schema(Backend b) {
   return s;
 }
 
-// Sets `key` (case-insensitive) of an ODBC connection string to `value`.
-std::string WithKey(const std::string& cs, const std::string& key, const std::string& value) {
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  std::string out;
-  bool found = false;
-  size_t start = 0;
-  while (start < cs.size()) {
-    size_t end = cs.find(';', start);
-    if (end == std::string::npos) end = cs.size();
-    std::string part = cs.substr(start, end - start);
-    if (!part.empty()) {
-      if (lower(part.substr(0, part.find('='))) == lower(key)) {
-        part = key + "=" + value;
-        found = true;
-      }
-      out += part + ";";
-    }
-    start = end + 1;
-  }
-  if (!found) out += key + "=" + value + ";";
-  return out;
-}
-
 class WireTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    db_name_ = "fa_w" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    db_name_ = testing::UniqueName("fa_w");
     if (GetParam() == Backend::kSqlite) {
       if (ReadFile("/etc/odbcinst.ini").find("[SQLite3]") == std::string::npos) {
         GTEST_SKIP() << "the SQLite3 ODBC driver is not registered in /etc/odbcinst.ini";
