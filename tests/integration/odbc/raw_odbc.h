@@ -1,6 +1,6 @@
 // Plain ODBC for tests: a connection of the test's own (not the connector's) that sets up
 // databases, holds locks and transactions against the connector, and looks behind its back.
-// Also the small value helpers the ODBC tests share.
+// The value helpers the ODBC tests share are in test_values.h.
 #ifndef FACHADAPTER_TESTS_INTEGRATION_ODBC_RAW_ODBC_H_
 #define FACHADAPTER_TESTS_INTEGRATION_ODBC_RAW_ODBC_H_
 
@@ -14,20 +14,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "fachadapter/connector/v1/connector.pb.h"
-#include "fachadapter/v1/value.pb.h"
+#include "test_values.h"
 
 namespace fachadapter::testing {
 
-inline v1::Value Str(const std::string& s) { v1::Value v; v.set_string_value(s); return v; }
-inline v1::Value Int(int64_t i) { v1::Value v; v.set_int_value(i); return v; }
-
-inline connector::v1::FieldValue FV(const std::string& field, v1::Value v) {
-  connector::v1::FieldValue fv;
-  fv.set_field(field);
-  *fv.mutable_value() = std::move(v);
-  return fv;
-}
 
 /// Replaces (or appends) the value of `key` (case-insensitive) in an ODBC connection string.
 inline std::string WithKey(const std::string& cs, const std::string& key, const std::string& value) {
