@@ -170,7 +170,11 @@ Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
     return Unavailable("cannot open '" + path + "': " + std::strerror(errno));
   }
   struct stat st {};
-  ::fstat(fd, &st);
+  if (::fstat(fd, &st) != 0) {
+    Status s = Unavailable("cannot stat '" + path + "': " + std::strerror(errno));
+    ::close(fd);
+    return s;
+  }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
     return Status(StatusCode::kResourceExhausted,
@@ -184,7 +188,14 @@ Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
   while (off < out.size()) {
     ssize_t r = ::read(fd, out.data() + off, out.size() - off);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
+    if (r < 0) {
+      // A short document must not pass for the message: it would be analysed (and answered)
+      // as if it were the whole file.
+      Status s = Unavailable("cannot read '" + path + "': " + std::strerror(errno));
+      ::close(fd);
+      return s;
+    }
+    if (r == 0) break;  // the file shrank meanwhile: what is there now
     off += static_cast<size_t>(r);
   }
   out.resize(off);

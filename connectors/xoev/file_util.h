@@ -21,7 +21,7 @@ Status WriteFileAtomically(const std::string& dir, const std::string& name, std:
                            bool replace);
 
 /// Reads a whole file of at most `max_bytes`, not following a symlink in the last component.
-/// NOT_FOUND if missing, RESOURCE_EXHAUSTED if larger.
+/// NOT_FOUND if missing, RESOURCE_EXHAUSTED if larger, UNAVAILABLE if it cannot be read.
 Result<std::string> ReadWholeFile(const std::string& path, size_t max_bytes);
 
 /// A random RFC 4122 version 4 UUID (lower-case).
