@@ -1,8 +1,12 @@
 // The XÖV connector through the plugin boundary: what the daemon sees.
 #include <dlfcn.h>
 
+#include <atomic>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "fachadapter/connector/abi.h"
 #include "fachadapter/connector/v1/connector.pb.h"
@@ -429,9 +433,22 @@ TEST_F(XoevPluginTest, InvalidAndHostileInsertsAreRejectedAndNothingIsWritten) {
                                "ns2:identifikation.nachricht/ns2:nachrichtenUUID: "), std::string::npos)
       << err.message();
   EXPECT_NE(err.message().find("ns5:x"), std::string::npos) << err.message();
+  std::string laughs = "<!DOCTYPE r [<!ENTITY l0 \"lol\">";
+  for (int i = 1; i <= 9; ++i) {
+    laughs += "<!ENTITY l" + std::to_string(i) + " \"";
+    for (int k = 0; k < 10; ++k) laughs += "&l" + std::to_string(i - 1) + ";";
+    laughs += "\">";
+  }
+  laughs += "]><r>&l9;</r>";
+  // A message that would be valid but for its DOCTYPE: refused for the DOCTYPE alone.
+  std::string with_doctype = Sample0401();
+  with_doctype.insert(with_doctype.find("<ns5:kommunal.Initiieren.0401"), "<!DOCTYPE ns5:kommunal.Initiieren.0401>\n");
   const std::pair<std::string, std::string> hostile[] = {
       {"<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>", "XML_DOCTYPE_FORBIDDEN"},
+      {"<!DOCTYPE r [<!ENTITY x SYSTEM \"http://127.0.0.1:9/x\">]><r>&x;</r>", "XML_DOCTYPE_FORBIDDEN"},
       {"<!DOCTYPE r SYSTEM \"http://127.0.0.1:9/x.dtd\"><r/>", "XML_DOCTYPE_FORBIDDEN"},
+      {laughs, "XML_DOCTYPE_FORBIDDEN"},
+      {with_doctype, "XML_DOCTYPE_FORBIDDEN"},
       {std::string(300, ' ') + std::string(300 * 3, 'x'), "XML_MALFORMED"},
       {"<r>\xFF</r>", "XML_NOT_UTF8"},
       {"<r a=\"" + std::string((1u << 20) + 1, 'a') + "\"/>", "XML_ATTRIBUTE_TOO_LARGE"},
@@ -456,6 +473,76 @@ TEST_F(XoevPluginTest, InvalidAndHostileInsertsAreRejectedAndNothingIsWritten) {
   Take(&out);
 }
 
+TEST_F(XoevPluginTest, SchemaInvalidInboundMessageIsServedAsInvalidWithEveryError) {
+  std::string doc = Sample0401();
+  doc.replace(doc.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "not-a-uuid");
+  doc.replace(doc.find("<ns5:planname>TestAdrian33</ns5:planname>"), 41, "<ns5:x>1</ns5:x>");
+  WriteFile(in_ / "zz_invalid.xml", doc);
+  ASSERT_EQ(Open(), FA_OK);
+  auto rows = ScanAll("inbound");
+  ASSERT_EQ(rows.size(), 6u);
+  std::map<std::string, v1::Value> bad;
+  for (auto& r : rows) {
+    if (r["file_name"].string_value() == "zz_invalid.xml") bad = r;
+  }
+  ASSERT_FALSE(bad.empty());
+  EXPECT_EQ(bad["validation_status"].string_value(), "invalid");
+  EXPECT_EQ(bad["state"].string_value(), "invalid");
+  EXPECT_EQ(bad["schema_set"].string_value(), "xbeteiligung-1.2");
+  // Served with what can be read: the header is there even though the message is invalid.
+  EXPECT_EQ(bad["message_uuid"].string_value(), "not-a-uuid");
+  EXPECT_EQ(bad["message_type_code"].string_value(), "0401");
+  const std::string errors = bad["validation_errors"].string_value();
+  EXPECT_NE(errors.find("line 14: /ns5:kommunal.Initiieren.0401/ns2:nachrichtenkopf.g2g/"
+                        "ns2:identifikation.nachricht/ns2:nachrichtenUUID: "), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("ns5:x"), std::string::npos) << errors;
+}
+
+// A crash after the receipt and the copy were written but before the message reached the
+// outbound folder (step 1 of the write protocol done, step 2 not): the record shows the message
+// as received, and the client's retry delivers it, once. The crash is reproduced by putting the
+// files back into the state the protocol leaves after step 1.
+TEST_F(XoevPluginTest, InterruptedWriteIsFinishedByTheRetry) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  const std::string doc = Sample0401();
+  ASSERT_EQ(Insert(doc, &resp, &err, "key-crash"), FA_OK) << err.message();
+  const std::string name = "60f6667b-fa45-4bd7-b717-f4d6c65e5edb_kommunal.Initiieren.0401.xml";
+  const fs::path receipt = out_ / ".fachadapter-receipts" / (name + ".receipt");
+  std::string meta = ReadFile(receipt);
+  ASSERT_NE(meta.find("delivered=1\n"), std::string::npos) << meta;
+  meta.replace(meta.find("delivered=1\n"), 12, "delivered=0\n");
+  WriteFile(receipt, meta);
+  fs::remove(out_ / name);
+  auto rows = ScanAll("outbound");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"].string_value(), "received");
+  EXPECT_TRUE(rows[0]["processed_at"].has_null_value());
+
+  cv1::InsertResponse retry;
+  ASSERT_EQ(Insert(doc, &retry, &err, "key-crash"), FA_OK) << err.message();
+  EXPECT_TRUE(retry.replayed());
+  EXPECT_EQ(ReadFile(out_ / name), doc);
+  EXPECT_EQ(OutboundFiles(), 1u);
+  EXPECT_NE(ReadFile(receipt).find("delivered=1\n"), std::string::npos);
+  rows = ScanAll("outbound");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["state"].string_value(), "valid");
+
+  // A crash after step 2 (the message is in the folder) but before the receipt said so: the
+  // retry finds the same bytes there, counts them as delivered and writes nothing new.
+  meta = ReadFile(receipt);
+  meta.replace(meta.find("delivered=1\n"), 12, "delivered=0\n");
+  WriteFile(receipt, meta);
+  ASSERT_EQ(Insert(doc, &retry, &err, "key-crash"), FA_OK) << err.message();
+  EXPECT_TRUE(retry.replayed());
+  EXPECT_EQ(OutboundFiles(), 1u);
+  EXPECT_EQ(ReadFile(out_ / name), doc);
+  EXPECT_NE(ReadFile(receipt).find("delivered=1\n"), std::string::npos);
+}
+
 TEST_F(XoevPluginTest, BrokenSettingsNameTheSetting) {
   (*settings_.mutable_fields())["inbound_dirx"] = Str("x");
   std::string error;
@@ -469,15 +556,10 @@ TEST_F(XoevPluginTest, BrokenSettingsNameTheSetting) {
   EXPECT_NE(error.find("planname"), std::string::npos) << error;
 }
 
-}  // namespace
-}  // namespace fachadapter
-
-namespace fachadapter {
-namespace {
-
-
 TEST_F(XoevPluginTest, CodeListsAreCheckedAndAcknowledgeMarksProcessed) {
-  (*settings_.mutable_fields())["code_lists"] = Str((SourceDir() / "tests/unit/xoev/data").string());
+  (*settings_.mutable_fields())["code_lists"] =
+      List({(SourceDir() / "tests/unit/xoev/data").string(),
+            (SourceDir() / "tests/unit/xoev/data/schema-fixed/xdomea-nachrichtentyp_2.0.xml").string()});
   std::string bad = Sample0401();
   bad.replace(bad.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "60f6667b-fa45-4bd7-b717-f4d6c65e5edc");
   bad.replace(bad.find("<code>02</code>"), 15, "<code>99</code>");
@@ -500,6 +582,13 @@ TEST_F(XoevPluginTest, CodeListsAreCheckedAndAcknowledgeMarksProcessed) {
                 "line 65: /xdomea:Aussonderung.Anbieteverzeichnis.0501/xdomea:Kopf/xdomea:Absender/"
                 "xdomea:Kommunikation/xdomea:Kanal/code: code '002' is not in code list "
                 "urn:de:xoev:codeliste:erreichbarkeit version 3"),
+            std::string::npos)
+      << x501["code_list_errors"].string_value();
+  // Its Nachrichtentyp has no listURI/listVersionID: the schema fixes them (nachrichtentyp 2.0),
+  // and the test list of that version lacks 0501.
+  EXPECT_NE(x501["code_list_errors"].string_value().find(
+                "line 11: /xdomea:Aussonderung.Anbieteverzeichnis.0501/xdomea:Kopf/xdomea:Nachrichtentyp/code: "
+                "code '0501' is not in code list urn:xoev-de:xdomea:codeliste:nachrichtentyp version 2.0"),
             std::string::npos)
       << x501["code_list_errors"].string_value();
   EXPECT_EQ(x501["validation_status"].string_value(), "valid");
@@ -530,15 +619,6 @@ TEST_F(XoevPluginTest, CodeListsAreCheckedAndAcknowledgeMarksProcessed) {
   EXPECT_EQ(P().t.call(inst_, nullptr, FA_METHOD_DELETE, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &out), 5);
   Take(&out);
 }
-
-}  // namespace
-}  // namespace fachadapter
-
-#include <atomic>
-#include <thread>
-
-namespace fachadapter {
-namespace {
 
 TEST_F(XoevPluginTest, ConcurrentScansAndInserts) {
   // 200 more messages, so that concurrent cold scans parse and validate in parallel.
