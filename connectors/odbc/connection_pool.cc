@@ -2,6 +2,44 @@
 
 namespace fachadapter::odbc {
 
+namespace {
+
+int Index(ConnectionKind kind) { return kind == ConnectionKind::kShort ? 1 : 0; }
+
+}  // namespace
+
+SQLHSTMT StatementCache::Find(std::string_view key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return SQL_NULL_HSTMT;
+  entries_.splice(entries_.begin(), entries_, it->second);
+  return it->second->stmt.get();
+}
+
+SQLHSTMT StatementCache::Insert(std::string key, StmtHandle stmt) {
+  if (capacity_ == 0) return SQL_NULL_HSTMT;  // `stmt` is freed on return
+  Erase(key);
+  while (entries_.size() >= capacity_) {
+    index_.erase(entries_.back().key);
+    entries_.pop_back();
+  }
+  entries_.push_front(Entry{std::move(key), std::move(stmt)});
+  index_.emplace(entries_.front().key, entries_.begin());
+  return entries_.front().stmt.get();
+}
+
+void StatementCache::Erase(std::string_view key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return;
+  auto entry = it->second;
+  index_.erase(it);
+  entries_.erase(entry);
+}
+
+void StatementCache::Clear() {
+  index_.clear();
+  entries_.clear();
+}
+
 Result<StmtHandle> Connection::NewStatement() const {
   StmtHandle st;
   FA_RETURN_IF_ERROR(st.Allocate(dbc_.get()));
@@ -88,13 +126,15 @@ void PooledConnection::Return() {
   pool_ = nullptr;
 }
 
-Result<std::unique_ptr<Connection>> ConnectionPool::Connect() const {
+Result<std::unique_ptr<Connection>> ConnectionPool::Connect(ConnectionKind kind) const {
   std::string connection_string;
   {
     std::lock_guard lock(mu_);
-    connection_string = connection_string_;
+    kind = ResolveLocked(kind);
+    connection_string = connection_string_[Index(kind)];
   }
-  auto c = std::make_unique<Connection>();
+  auto c = std::make_unique<Connection>(statement_cache_size_);
+  c->kind_ = kind;
   FA_RETURN_IF_ERROR(c->dbc_.Allocate(env_));
   if (login_timeout_seconds_ > 0) {
     FA_RETURN_IF_ERROR(c->dbc_.Check(
@@ -137,61 +177,97 @@ Result<std::unique_ptr<Connection>> ConnectionPool::Connect() const {
   return c;
 }
 
+ConnectionKind ConnectionPool::ResolveLocked(ConnectionKind kind) const {
+  if (!distinct_) return ConnectionKind::kStreaming;  // one kind serves everything
+  return kind == ConnectionKind::kAny ? ConnectionKind::kShort : kind;
+}
+
 void ConnectionPool::Adopt(std::unique_ptr<Connection> c) {
   std::lock_guard lock(mu_);
   if (open_ >= size_) return;  // pool full: just close it
+  if (!distinct_) c->kind_ = ConnectionKind::kStreaming;
   ++open_;
-  idle_.push_back(std::move(c));
+  c->idle_since_ = std::chrono::steady_clock::now();
+  idle_[Index(c->kind_)].push_back(std::move(c));
   cv_.notify_one();
 }
 
-Result<PooledConnection> ConnectionPool::Acquire(std::chrono::steady_clock::time_point deadline) {
+Result<PooledConnection> ConnectionPool::Acquire(ConnectionKind want,
+                                                 std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
-  while (idle_.empty() && open_ >= size_) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= size_) {
-      return Status(StatusCode::kUnavailable,
-                    "all " + std::to_string(size_) +
-                        " database connections of the source stayed busy (raise pool_size?)",
-                    "POOL_EXHAUSTED");
+  for (;;) {
+    const ConnectionKind kind = ResolveLocked(want);
+    // An idle connection that fits: the one of the wanted kind, for kAny whichever is idle.
+    std::vector<std::unique_ptr<Connection>>* idle = &idle_[Index(kind)];
+    if (want == ConnectionKind::kAny && idle->empty()) idle = &idle_[1 - Index(kind)];
+    if (!idle->empty()) {
+      std::unique_ptr<Connection> c = std::move(idle->back());
+      idle->pop_back();
+      if (std::chrono::steady_clock::now() - c->idle_since_ < validate_after_) {
+        return PooledConnection(this, std::move(c));
+      }
+      std::string query = validation_query_;
+      lock.unlock();
+      bool valid = Validate(*c, query);
+      if (valid) return PooledConnection(this, std::move(c));
+      c.reset();  // closed outside the lock: a dead connection may take a moment to close
+      lock.lock();
+      --open_;
+      cv_.notify_one();
+      continue;
+    }
+    // None idle of that kind: open one if the pool has room, or make room by closing an idle
+    // connection of the other kind (the total stays within pool_size).
+    std::unique_ptr<Connection> other;
+    if (open_ >= size_ && !idle_[1 - Index(kind)].empty()) {
+      other = std::move(idle_[1 - Index(kind)].front());  // the longest idle
+      idle_[1 - Index(kind)].erase(idle_[1 - Index(kind)].begin());
+      --open_;
+      ++stats_.made_room;
+    }
+    if (open_ < size_) {
+      ++open_;
+      ++(kind == ConnectionKind::kShort ? stats_.opened_short : stats_.opened_streaming);
+      lock.unlock();
+      other.reset();
+      Result<std::unique_ptr<Connection>> c = Connect(kind);
+      if (!c.ok()) {
+        lock.lock();
+        --open_;
+        cv_.notify_one();
+        return c.status();
+      }
+      return PooledConnection(this, std::move(c).value());
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        std::chrono::steady_clock::now() >= deadline) {
+      // A last look: something may have come free just now.
+      bool any_idle = !idle_[0].empty() || !idle_[1].empty();
+      if (!any_idle && open_ >= size_) {
+        return Status(StatusCode::kUnavailable,
+                      "all " + std::to_string(size_) +
+                          " database connections of the source stayed busy (raise pool_size?)",
+                      "POOL_EXHAUSTED");
+      }
+      deadline = std::chrono::steady_clock::now();  // one more round, then give up
     }
   }
-  while (!idle_.empty()) {
-    std::unique_ptr<Connection> c = std::move(idle_.back());
-    idle_.pop_back();
-    if (std::chrono::steady_clock::now() - c->idle_since_ < validate_after_) {
-      return PooledConnection(this, std::move(c));
-    }
-    std::string query = validation_query_;
-    lock.unlock();
-    bool valid = Validate(*c, query);
-    if (valid) return PooledConnection(this, std::move(c));
-    c.reset();  // closed outside the lock: a dead connection may take a moment to close
-    lock.lock();
-    --open_;
-  }
-  ++open_;
-  lock.unlock();
-  Result<std::unique_ptr<Connection>> c = Connect();
-  if (!c.ok()) {
-    lock.lock();
-    --open_;
-    cv_.notify_one();
-    return c.status();
-  }
-  return PooledConnection(this, std::move(c).value());
 }
 
 void ConnectionPool::Release(std::unique_ptr<Connection> c) {
-  std::lock_guard lock(mu_);
-  if (c->broken()) {
-    c.reset();
-    --open_;
-  } else {
-    c->idle_since_ = std::chrono::steady_clock::now();
-    idle_.push_back(std::move(c));
+  std::unique_ptr<Connection> closing;
+  {
+    std::lock_guard lock(mu_);
+    if (c->broken()) {
+      closing = std::move(c);
+      --open_;
+    } else {
+      c->idle_since_ = std::chrono::steady_clock::now();
+      idle_[Index(c->kind_)].push_back(std::move(c));
+    }
+    cv_.notify_all();  // a waiter of either kind may use the connection or its room
   }
-  cv_.notify_one();
+  // Closed outside the lock: a dead connection may take a moment to close.
 }
 
 bool ConnectionPool::Validate(Connection& c, const std::string& query) {

@@ -6,14 +6,26 @@
 // (bounded by the call's deadline) until one is given back. A connection that saw a
 // connection-class error (SQLSTATE 08xxx) or whose transaction state is unknown is closed
 // instead of being reused.
+//
+// Connections come in two kinds (ConnectionKind): streaming ones, opened with the driver
+// options that make a result stream from the server (psqlODBC's server-side cursor mode), and
+// short ones, opened without, for statements whose result is small. pool_size bounds both
+// together; when the pool is full, an idle connection of the other kind is closed to make room.
+//
+// Each connection keeps the statements prepared on it (StatementCache): a repeated statement
+// is executed again with new parameters instead of being parsed and planned again.
 #ifndef FACHADAPTER_CONNECTORS_ODBC_CONNECTION_POOL_H_
 #define FACHADAPTER_CONNECTORS_ODBC_CONNECTION_POOL_H_
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "fachadapter/status.h"
@@ -21,9 +33,69 @@
 
 namespace fachadapter::odbc {
 
+/// What a connection is opened for.
+enum class ConnectionKind {
+  /// With the driver options that make results stream (Dialect::streaming_options): for
+  /// scans whose result may be of any size.
+  kStreaming,
+  /// Without them: for statements whose result is bounded (a scan whose limit fits one fetch
+  /// block, the reads of a write). Cheaper per statement where the streaming mode costs round
+  /// trips (psqlODBC: BEGIN, DECLARE, FETCH, CLOSE, COMMIT for every SELECT).
+  kShort,
+  /// Acquire only: whichever kind is idle (short first); a new connection is a short one.
+  kAny,
+};
+
+/// Default number of prepared statements a connection keeps.
+inline constexpr size_t kDefaultStatementCacheSize = 64;
+
+/// The prepared statements of one connection, by key (the SQL text and the types its
+/// parameters are bound as), least recently used first out. Not thread-safe: it belongs to
+/// its connection, which one caller uses at a time.
+class StatementCache {
+ public:
+  /// Keeps at most `capacity` statements (0: none; every Prepare makes a new one).
+  explicit StatementCache(size_t capacity = kDefaultStatementCacheSize) : capacity_(capacity) {}
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  /// The statement cached under `key` (it becomes the most recently used), or nullptr.
+  SQLHSTMT Find(std::string_view key);
+  /// Caches `stmt` (prepared by the caller) under `key`, freeing the least recently used
+  /// statement if the cache is full. With capacity 0 the statement is freed at once and
+  /// nullptr returned; else the handle, now owned by the cache.
+  SQLHSTMT Insert(std::string key, StmtHandle stmt);
+  /// Frees the statement cached under `key`, if any (after it failed: its state on the
+  /// server is unknown).
+  void Erase(std::string_view key);
+  /// Frees every statement.
+  void Clear();
+  /// Statements cached.
+  size_t size() const { return entries_.size(); }
+  /// Most statements kept.
+  size_t capacity() const { return capacity_; }
+  /// True if `key` is cached (without touching the order).
+  bool Contains(std::string_view key) const { return index_.count(key) > 0; }
+
+ private:
+  struct Entry {
+    std::string key;
+    StmtHandle stmt;
+  };
+  size_t capacity_;
+  std::list<Entry> entries_;  // most recently used first; nodes keep their address
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into Entry::key
+};
+
 /// One open ODBC connection.
 class Connection {
  public:
+  /// A connection (not yet connected) that keeps up to `statement_cache_size` prepared
+  /// statements.
+  explicit Connection(size_t statement_cache_size = kDefaultStatementCacheSize)
+      : statements_(statement_cache_size) {}
+  /// What the connection was opened for (kStreaming or kShort).
+  ConnectionKind kind() const { return kind_; }
   /// The connection handle.
   SQLHDBC dbc() const { return dbc_.get(); }
   /// Allocates a statement on this connection.
@@ -50,9 +122,15 @@ class Connection {
   /// True if the connection must be closed instead of reused.
   bool broken() const { return broken_ || in_transaction_; }
 
+  /// The statements prepared on this connection. Freed before the connection is closed.
+  StatementCache& statements() { return statements_; }
+
  private:
   friend class ConnectionPool;
   DbcHandle dbc_;
+  // Declared after dbc_: statement handles are freed before the connection is disconnected.
+  StatementCache statements_;
+  ConnectionKind kind_ = ConnectionKind::kStreaming;
   bool broken_ = false;
   bool in_transaction_ = false;
   std::chrono::steady_clock::time_point idle_since_{};  // when it was last returned
@@ -80,13 +158,25 @@ class PooledConnection {
   std::unique_ptr<Connection> conn_;
 };
 
+/// What a pool did so far, for tests and operators.
+struct PoolStats {
+  int64_t opened_streaming = 0;  ///< Streaming connections opened.
+  int64_t opened_short = 0;      ///< Short connections opened.
+  int64_t made_room = 0;         ///< Idle connections closed to open one of the other kind.
+};
+
 /// The pool. Thread-safe.
 class ConnectionPool {
  public:
-  /// `env` must outlive the pool. `setup` statements run on every new connection.
-  ConnectionPool(SQLHENV env, std::string connection_string, int size, int login_timeout_seconds)
-      : env_(env), connection_string_(std::move(connection_string)), size_(size),
-        login_timeout_seconds_(login_timeout_seconds) {}
+  /// `env` must outlive the pool. Until set_connection_strings, both kinds use
+  /// `connection_string` (they are then one kind).
+  ConnectionPool(SQLHENV env, std::string connection_string, int size, int login_timeout_seconds,
+                 size_t statement_cache_size = kDefaultStatementCacheSize)
+      : env_(env), size_(size), login_timeout_seconds_(login_timeout_seconds),
+        statement_cache_size_(statement_cache_size) {
+    connection_string_[0] = connection_string;
+    connection_string_[1] = std::move(connection_string);
+  }
   ~ConnectionPool() = default;
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -107,42 +197,70 @@ class ConnectionPool {
     validate_after_ = after;
   }
 
-  /// Replaces the connection string for connections opened from now on (Open adds the
-  /// driver's streaming and type options once it knows the driver; see Dialect).
-  void set_connection_string(std::string connection_string) {
+  /// Sets the connection strings of the two kinds for connections opened from now on (Open
+  /// adds the driver's options once it knows the driver; see Dialect). Equal strings make
+  /// the two kinds one: every connection serves every purpose.
+  void set_connection_strings(std::string streaming, std::string short_statements) {
     std::lock_guard lock(mu_);
-    connection_string_ = std::move(connection_string);
+    connection_string_[0] = std::move(streaming);
+    connection_string_[1] = std::move(short_statements);
+    distinct_ = connection_string_[0] != connection_string_[1];
+  }
+  /// True if short connections are opened differently from streaming ones.
+  bool kinds_distinct() const {
+    std::lock_guard lock(mu_);
+    return distinct_;
   }
 
-  /// Opens a connection outside the pool's accounting (used by Open to learn the dialect
-  /// and fail early); it can be handed to Adopt afterwards.
-  Result<std::unique_ptr<Connection>> Connect() const;
+  /// Opens a connection of `kind` (kStreaming or kShort) outside the pool's accounting (used
+  /// by Open to learn the dialect and fail early); it can be handed to Adopt afterwards.
+  Result<std::unique_ptr<Connection>> Connect(ConnectionKind kind = ConnectionKind::kStreaming) const;
   /// Puts a connection opened by Connect into the pool.
   void Adopt(std::unique_ptr<Connection> c);
 
-  /// Borrows a connection, waiting until `deadline` if all are in use: UNAVAILABLE with
-  /// reason POOL_EXHAUSTED when none became free in time. Idle connections are validated
+  /// Borrows a connection of `kind`, waiting until `deadline` if all are in use: UNAVAILABLE
+  /// with reason POOL_EXHAUSTED when none became free in time. An idle connection of the
+  /// other kind is closed to make room when the pool is full. Idle connections are validated
   /// first (see set_validation); a new connection that cannot be opened is UNAVAILABLE with
   /// the driver's diagnostic.
-  Result<PooledConnection> Acquire(std::chrono::steady_clock::time_point deadline);
+  Result<PooledConnection> Acquire(ConnectionKind kind, std::chrono::steady_clock::time_point deadline);
+  /// Borrows a connection of any kind (kAny).
+  Result<PooledConnection> Acquire(std::chrono::steady_clock::time_point deadline) {
+    return Acquire(ConnectionKind::kAny, deadline);
+  }
 
-  /// Most connections at once.
+  /// Most connections at once, both kinds together.
   int size() const { return size_; }
+  /// Connections open now (idle and lent out), both kinds together.
+  int open() const {
+    std::lock_guard lock(mu_);
+    return open_;
+  }
+  /// What the pool did so far.
+  PoolStats stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
 
  private:
   friend class PooledConnection;
   void Release(std::unique_ptr<Connection> c);
   // True if `c` still answers: not SQL_ATTR_CONNECTION_DEAD and `query` (if any) runs.
   static bool Validate(Connection& c, const std::string& query);
+  // The kind a request for `kind` is served with (kStreaming or kShort); mu_ held.
+  ConnectionKind ResolveLocked(ConnectionKind kind) const;
 
   SQLHENV env_;
-  std::string connection_string_;
+  std::string connection_string_[2];  // by kind: [0] streaming, [1] short
+  bool distinct_ = false;
   int size_;
   int login_timeout_seconds_;
+  size_t statement_cache_size_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  int open_ = 0;  // connections in idle_ plus those lent out
+  std::vector<std::unique_ptr<Connection>> idle_[2];  // by kind, most recently returned last
+  int open_ = 0;  // connections in idle_ plus those lent out, both kinds
+  PoolStats stats_;
   std::vector<std::string> setup_;
   std::string validation_query_;
   std::chrono::milliseconds validate_after_{1000};

@@ -66,6 +66,7 @@ Dialect& Dialect::operator=(const Dialect& o) {
   key_order_query_ = o.key_order_query_;
   session_setup_ = o.session_setup_;
   driver_options_ = o.driver_options_;
+  streaming_options_ = o.streaming_options_;
   validation_query_ = o.validation_query_;
   varchar_type_ = o.varchar_type_;
   long_text_type_ = o.long_text_type_;
@@ -140,10 +141,10 @@ Result<Dialect> Dialect::Read(SQLHDBC dbc, int fetch_rows) {
   if (Contains(drv, "psqlodbc")) {
     // psqlODBC reads a whole result into memory unless it fetches through a server-side
     // cursor (UseDeclareFetch) in blocks of Fetch rows; and it reports BOOLEAN as text
-    // unless BoolsAsChar=0.
-    d.driver_options_ = {{"UseDeclareFetch", "1"},
-                         {"Fetch", std::to_string(fetch_rows)},
-                         {"BoolsAsChar", "0"}};
+    // unless BoolsAsChar=0. The cursor mode applies to every SELECT of the connection (no
+    // per-statement switch), so it is a streaming option only.
+    d.streaming_options_ = {{"UseDeclareFetch", "1", "0"}, {"Fetch", std::to_string(fetch_rows), ""}};
+    d.driver_options_ = {{"BoolsAsChar", "0"}};
   }
   // MariaDB Connector/ODBC 3.1.15 (Debian 12) stores whole results; neither its NO_CACHE
   // option flag (OPTIONS=1048576), FORWARDONLY=1 nor SQLPrepare made it stream in our tests,
@@ -194,33 +195,72 @@ void Dialect::AppendLimit(LimitSyntax syntax, int64_t rows, std::string* sql) {
   }
 }
 
-std::string Dialect::WithDriverOptions(const std::string& connection_string) const {
-  // Keys of the string as written ("key=value;" pairs; braced values may hold ';').
-  std::vector<std::string> keys;
+std::string Dialect::WithDriverOptions(const std::string& connection_string, bool streaming) const {
+  // The "key=value" pairs as written (braced values may hold ';'), with their lower-case keys.
+  struct Pair {
+    std::string key;
+    std::string text;
+  };
+  std::vector<Pair> pairs;
   size_t i = 0;
   while (i < connection_string.size()) {
     size_t eq = connection_string.find('=', i);
-    if (eq == std::string::npos) break;
+    if (eq == std::string::npos) {
+      pairs.push_back({"", connection_string.substr(i)});  // no '=': kept as it is
+      break;
+    }
     std::string key = connection_string.substr(i, eq - i);
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     key.erase(0, key.find_first_not_of(' '));
-    keys.push_back(key);
+    while (!key.empty() && key.back() == ' ') key.pop_back();
     size_t j = eq + 1;
     if (j < connection_string.size() && connection_string[j] == '{') {
       size_t close = connection_string.find('}', j);
       j = close == std::string::npos ? connection_string.size() : close + 1;
     }
     size_t semi = connection_string.find(';', j);
+    size_t stop = semi == std::string::npos ? connection_string.size() : semi;
+    pairs.push_back({key, connection_string.substr(i, stop - i)});
     i = semi == std::string::npos ? connection_string.size() : semi + 1;
   }
-  std::string out = connection_string;
-  for (const auto& [key, value] : driver_options_) {
-    std::string lower = key;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (std::find(keys.begin(), keys.end(), lower) != keys.end()) continue;
-    if (!out.empty() && out.back() != ';') out += ';';
-    out += key + "=" + value + ";";
+  auto lower = [](std::string k) {
+    for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return k;
+  };
+  auto has = [&](const std::string& key) {
+    std::string k = lower(key);
+    return std::any_of(pairs.begin(), pairs.end(), [&](const Pair& p) { return p.key == k; });
+  };
+  // Short connections turn streaming off whoever asked for it (the operator's string or a DSN
+  // in odbc.ini): their statements never need it and pay for it on every statement.
+  if (!streaming) {
+    for (const StreamingOption& o : streaming_options_) {
+      if (o.short_value.empty()) continue;
+      std::string k = lower(o.key);
+      bool set = false;
+      for (Pair& p : pairs) {
+        if (p.key != k) continue;
+        if (!set) p.text = o.key + "=" + o.short_value;  // in place, once
+        else p.text.clear();
+        set = true;
+      }
+      if (!set) pairs.push_back({k, o.key + "=" + o.short_value});
+    }
   }
+  std::string out;
+  for (const Pair& p : pairs) {
+    if (p.text.empty()) continue;
+    out += p.text;
+    out += ';';
+  }
+  auto append = [&](const std::string& key, const std::string& value) {
+    if (has(key)) return;
+    out += key + "=" + value + ";";
+  };
+  if (streaming) {
+    for (const StreamingOption& o : streaming_options_) append(o.key, o.streaming_value);
+  }
+  for (const auto& [key, value] : driver_options_) append(key, value);
   return out;
 }
 

@@ -102,12 +102,27 @@ class Dialect {
   /// case-sensitive LIKE on SQLite).
   const std::vector<std::string>& session_setup() const { return session_setup_; }
 
-  /// Connection-string options this driver needs so that results stream and types arrive
+  /// Connection-string options this driver needs on every connection so that types arrive
   /// as what they are, as (key, value) pairs; added by WithDriverOptions unless the
   /// operator's connection string sets the key itself.
   const std::vector<std::pair<std::string, std::string>>& driver_options() const { return driver_options_; }
-  /// `connection_string` with every driver option whose key it does not set appended.
-  std::string WithDriverOptions(const std::string& connection_string) const;
+  /// A connection-string option that makes the driver stream results.
+  struct StreamingOption {
+    std::string key;              ///< e.g. "UseDeclareFetch".
+    std::string streaming_value;  ///< Its value on streaming connections, unless the operator set one.
+    std::string short_value;      ///< Its value on short connections, whatever the operator set;
+                                  ///< empty: left as the operator wrote it (or not at all).
+  };
+  /// Connection-string options that make this driver stream results instead of reading
+  /// them whole (psqlODBC: a server-side cursor fetched in blocks). They cost round trips
+  /// per statement, so only connections for scans of unbounded size use them
+  /// (ConnectionKind::kStreaming). Empty for a driver that streams anyway or cannot.
+  const std::vector<StreamingOption>& streaming_options() const { return streaming_options_; }
+  /// The connection string for a streaming connection (`streaming`: every driver and
+  /// streaming option the operator's string does not set appended) or a short one (driver
+  /// options appended likewise; streaming options set to their short value, replacing the
+  /// operator's). The two are equal for a driver without streaming options.
+  std::string WithDriverOptions(const std::string& connection_string, bool streaming = true) const;
 
   /// A cheap statement that proves the connection answers ("SELECT 1" where the DBMS is
   /// known to accept it); empty otherwise.
@@ -129,6 +144,7 @@ class Dialect {
   std::string key_order_query_;
   std::vector<std::string> session_setup_;
   std::vector<std::pair<std::string, std::string>> driver_options_;
+  std::vector<StreamingOption> streaming_options_;
   std::string validation_query_;
   std::string varchar_type_ = "VARCHAR";
   std::string long_text_type_;

@@ -69,11 +69,13 @@ Status OdbcConnector::Open(const cv1::OpenRequest& request) {
   Result<Dialect> dialect = Dialect::Read((*first)->dbc(), source_.settings.batch_size);
   if (!dialect.ok()) return context(dialect.status());
   // The driver is known only once connected: reconnect with the options it needs to stream
-  // (and to report types as what they are), unless the operator set them.
-  std::string with_options = dialect->WithDriverOptions(source_.settings.connection_string);
-  if (with_options != source_.settings.connection_string) {
-    source_.pool->set_connection_string(with_options);
-    first = source_.pool->Connect();
+  // (and to report types as what they are), unless the operator set them. Short connections
+  // (point reads, writes) go without the streaming options; see ConnectionKind.
+  std::string streaming = dialect->WithDriverOptions(source_.settings.connection_string, true);
+  std::string short_statements = dialect->WithDriverOptions(source_.settings.connection_string, false);
+  source_.pool->set_connection_strings(streaming, short_statements);
+  if (streaming != source_.settings.connection_string) {
+    first = source_.pool->Connect(ConnectionKind::kStreaming);
     if (!first.ok()) return context(first.status());
     dialect = Dialect::Read((*first)->dbc(), source_.settings.batch_size);
     if (!dialect.ok()) return context(dialect.status());

@@ -32,8 +32,10 @@ struct OdbcSource {
   /// Legacy character sets of text columns, learned on first write (see charset.h).
   ColumnCharsets charsets;
 
-  /// Borrows a connection, waiting at most until the call's deadline (capped at kMaxPoolWait).
-  Result<PooledConnection> Acquire(const sdk::CallContext& ctx) const {
+  /// Borrows a connection of `kind`, waiting at most until the call's deadline (capped at
+  /// kMaxPoolWait).
+  Result<PooledConnection> Acquire(const sdk::CallContext& ctx,
+                                   ConnectionKind kind = ConnectionKind::kAny) const {
     auto deadline = std::chrono::steady_clock::now() + kMaxPoolWait;
     auto call = ctx.deadline();
     if (call != std::chrono::system_clock::time_point::max()) {
@@ -42,7 +44,7 @@ struct OdbcSource {
                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
       if (candidate < deadline) deadline = candidate;
     }
-    return pool->Acquire(deadline);
+    return pool->Acquire(kind, deadline);
   }
 };
 

@@ -161,6 +161,15 @@ void ParamSet::AddText(std::string text) {
   params_.push_back(std::move(p));
 }
 
+void ParamSet::AppendSignature(std::string* out) const {
+  for (const Param& p : params_) {
+    *out += std::to_string(p.c_type);
+    *out += ':';
+    *out += std::to_string(p.sql_type);
+    *out += ';';
+  }
+}
+
 Status ParamSet::Bind(SQLHSTMT stmt) const {
   SQLUSMALLINT n = 0;
   for (const Param& cp : params_) {

@@ -38,6 +38,10 @@ class ParamSet {
   Status Bind(SQLHSTMT stmt) const;
   /// Number of parameters.
   size_t size() const { return params_.size(); }
+  /// Appends what a prepared statement depends on besides its text: the C and SQL type of
+  /// each parameter (a driver may fix the server-side parameter types when it prepares,
+  /// so a statement is reused only for parameters bound as the same types).
+  void AppendSignature(std::string* out) const;
 
  private:
   struct Param {

@@ -21,11 +21,15 @@ constexpr int32_t kMaxBatchRows = 10000;
 
 class OdbcScanCursor final : public sdk::ScanCursor {
  public:
+  // `stmt` is either `owned` or, with a non-empty `cache_key`, a statement of the
+  // connection's cache, which the cursor gives back in a reusable state when it ends.
   OdbcScanCursor(const sdk::Host& host, PooledConnection conn, std::shared_ptr<const Table> table,
-                 Projection projection, StmtHandle stmt, ParamSet params, std::vector<v1::Value> args,
-                 const cv1::ScanRequest& request, size_t batch_rows)
+                 Projection projection, StmtHandle owned, SQLHSTMT stmt, std::string cache_key,
+                 ParamSet params, std::vector<v1::Value> args, const cv1::ScanRequest& request,
+                 size_t batch_rows, int64_t drain_max)
       : host_(host), conn_(std::move(conn)), table_(std::move(table)), projection_(std::move(projection)),
-        stmt_(std::move(stmt)), params_(std::move(params)), args_(std::move(args)),
+        owned_(std::move(owned)), stmt_(stmt), cache_key_(std::move(cache_key)), drain_max_(drain_max),
+        params_(std::move(params)), args_(std::move(args)),
         reader_(*table_,
                 std::vector<int>(projection_.select.begin(),
                                  projection_.select.begin() + static_cast<std::ptrdiff_t>(projection_.sql_columns)),
@@ -53,9 +57,31 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     }
   }
 
-  ~OdbcScanCursor() override { host_.CounterAdd(kRowsFetchedCounter, fetched_); }
+  ~OdbcScanCursor() override {
+    if (!cache_key_.empty()) {
+      // A statement is reused only once its result was read to the end: the SQLite driver
+      // (StepAPI=1) executes a statement closed in mid-result again without rows. A bounded
+      // result has at most a block left (often only the end to see); an unbounded one closed
+      // early is not read on: its statement is freed instead.
+      if (!failed_ && !at_end_ && limit_ > 0 && limit_ - fetched_ <= drain_max_) Drain();
+      // The cached statement goes back closed and without this scan's buffers bound. One
+      // that failed, was left in mid-result, or whose cursor would not close, is freed: its
+      // state is unknown. A connection that could not close a cursor is not reused either.
+      bool closed = SQL_SUCCEEDED(SQLFreeStmt(stmt_, SQL_CLOSE));
+      SQLFreeStmt(stmt_, SQL_UNBIND);
+      SQLFreeStmt(stmt_, SQL_RESET_PARAMS);
+      SQLSetStmtAttr(stmt_, SQL_ATTR_ROWS_FETCHED_PTR, nullptr, 0);
+      if (!closed) conn_->MarkBroken();
+      if (!closed || failed_ || !at_end_) conn_->statements().Erase(cache_key_);
+    }
+    host_.CounterAdd(kRowsFetchedCounter, fetched_);
+  }
 
-  Status BindColumns() { return reader_.Bind(stmt_.get()); }
+  Status BindColumns() {
+    Status s = reader_.Bind(stmt_);
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
 
   Status Next(cv1::ScanBatch* out, bool* end, sdk::CallContext& ctx) override {
     if (done_ && !first_) {
@@ -129,13 +155,31 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   // Fetches the next block when the current one is used up; sets done_ at the end.
   Status FetchIfNeeded() {
     if (row_ < rows_in_block_) return Status::OK();
-    Result<size_t> n = reader_.Fetch(stmt_.get());
-    if (!n.ok()) return conn_->Note(n.status().WithContext("scan of '" + table_->name + "'"));
+    Result<size_t> n = reader_.Fetch(stmt_);
+    if (!n.ok()) {
+      failed_ = true;
+      return conn_->Note(n.status().WithContext("scan of '" + table_->name + "'"));
+    }
     rows_in_block_ = *n;
     row_ = 0;
     fetched_ += static_cast<int64_t>(*n);
-    if (rows_in_block_ == 0) done_ = true;
+    if (rows_in_block_ == 0) done_ = at_end_ = true;
     return Status::OK();
+  }
+
+  // Fetches the rest of a bounded result (rows past the limit the DBMS was asked for cannot
+  // come; at most `drain_max_` others) so that the statement is at its end.
+  void Drain() {
+    for (int64_t i = 0; i <= drain_max_ && !at_end_; ++i) {
+      Result<size_t> n = reader_.Fetch(stmt_);
+      if (!n.ok()) {
+        failed_ = true;
+        (void)conn_->Note(n.status());  // marks a lost connection; the scan itself succeeded
+        return;
+      }
+      fetched_ += static_cast<int64_t>(*n);
+      if (*n == 0) at_end_ = true;
+    }
   }
 
   // Counts the row just decoded or encoded.
@@ -151,7 +195,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     const size_t values = w::BeginRecord(&body_);
     if (in_select_order_) {
       for (size_t s = 0; s < projection_.sql_columns; ++s) {
-        FA_RETURN_IF_ERROR(reader_.Encode(stmt_.get(), row_, s, &body_));
+        FA_RETURN_IF_ERROR(reader_.Encode(stmt_, row_, s, &body_));
       }
     } else {
       // Each selected value once, in select order (long columns must be read so), then
@@ -161,7 +205,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
       for (size_t s = 0; s < nsel; ++s) {
         piece_start_[s] = pieces_.size();
         if (s < projection_.sql_columns) {
-          FA_RETURN_IF_ERROR(reader_.Encode(stmt_.get(), row_, s, &pieces_));
+          FA_RETURN_IF_ERROR(reader_.Encode(stmt_, row_, s, &pieces_));
         } else {
           w::PutValue(args_[table_->columns[projection_.select[s]].parameter], &pieces_);
         }
@@ -183,7 +227,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
     for (size_t s = 0; s < projection_.select.size(); ++s) {
       v1::Value* v = first_output_[s] >= 0 ? rec->mutable_values(first_output_[s]) : &scratch_[s];
       if (s < projection_.sql_columns) {
-        FA_RETURN_IF_ERROR(reader_.Decode(stmt_.get(), row_, s, v));
+        FA_RETURN_IF_ERROR(reader_.Decode(stmt_, row_, s, v));
       } else {
         *v = args_[table_->columns[projection_.select[s]].parameter];
       }
@@ -205,7 +249,12 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   PooledConnection conn_;
   std::shared_ptr<const Table> table_;
   Projection projection_;
-  StmtHandle stmt_;
+  StmtHandle owned_;        // the statement if it is not a cached one
+  SQLHSTMT stmt_;           // the statement: owned_, or one of conn_'s cache
+  std::string cache_key_;   // the statement's key in conn_'s cache; empty if owned
+  bool failed_ = false;     // the statement failed: not to be reused
+  bool at_end_ = false;     // the driver reported the end of the result
+  int64_t drain_max_;       // most rows Drain reads to reach the end
   ParamSet params_;  // bound to stmt_: must live as long as it
   std::vector<v1::Value> args_;  // a named query's parameter values
   RowReader reader_;
@@ -254,6 +303,48 @@ ProbeResult Probe(Connection& conn, const Table& table, const std::string& suffi
   return ProbeResult::kRejected;
 }
 
+// Executes `sql` with `params` on the statement cached under `key` on `conn`, preparing it
+// first if it is not cached. A cached statement that fails is freed; if it had been prepared
+// before (the database may have changed under it, e.g. a column type) and the connection is
+// fine, it is prepared and executed once more. Returns the executed statement, owned by the
+// cache; SQL_NULL_HSTMT if the driver would not prepare the text (the caller then executes it
+// directly, where a real error shows again).
+Result<SQLHSTMT> ExecuteCached(Connection& conn, const std::string& key, const std::string& sql,
+                               const ParamSet& params, const std::string& what, const sdk::Host& host) {
+  StatementCache& cache = conn.statements();
+  SQLHSTMT stmt = cache.Find(key);
+  const bool reused = stmt != SQL_NULL_HSTMT;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (stmt == SQL_NULL_HSTMT) {
+      FA_ASSIGN_OR_RETURN(StmtHandle fresh, conn.NewStatement());
+      SQLSetStmtAttr(fresh.get(), SQL_ATTR_CURSOR_TYPE, reinterpret_cast<SQLPOINTER>(SQL_CURSOR_FORWARD_ONLY), 0);
+      Status prepared = conn.Note(fresh.Check(
+          SQLPrepare(fresh.get(), reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.data())),
+                     static_cast<SQLINTEGER>(sql.size())),
+          "preparing the " + what));
+      if (!prepared.ok()) {
+        if (prepared.code() == StatusCode::kUnavailable) return prepared;
+        return SQLHSTMT{SQL_NULL_HSTMT};
+      }
+      host.CounterAdd(kStatementsPreparedCounter, 1);
+      stmt = cache.Insert(key, std::move(fresh));
+    } else {
+      host.CounterAdd(kStatementsReusedCounter, 1);
+    }
+    Status s = params.Bind(stmt);
+    if (s.ok()) {
+      SQLRETURN rc = SQLExecute(stmt);
+      if (rc == SQL_NO_DATA) return stmt;
+      s = conn.Note(Check(rc, SQL_HANDLE_STMT, stmt, what));
+    }
+    if (s.ok()) return stmt;
+    cache.Erase(key);
+    stmt = SQL_NULL_HSTMT;
+    if (attempt > 0 || !reused || conn.broken()) return s;
+  }
+  return Internal("unreachable");
+}
+
 }  // namespace
 
 bool NullsClauseSupported(const OdbcSource& source, Connection& conn, const Table& table) {
@@ -290,7 +381,14 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   if (request.limit() < 0) {
     return InvalidArgument("limit must not be negative", "INVALID_LIMIT");
   }
-  FA_ASSIGN_OR_RETURN(PooledConnection conn, source.Acquire(ctx));
+  // A scan whose limit fits one fetch block never needs the driver's streaming mode: at most
+  // that many rows are in memory either way. Such scans (the core's Get among them) run on a
+  // short connection, once the DBMS is known to take the limit into the SQL text (where it
+  // cannot, the limit is SQL_ATTR_MAX_ROWS, which a driver may ignore).
+  const bool bounded = request.limit() > 0 && request.limit() <= source.settings.batch_size &&
+                       source.dialect.limit_syntax() > static_cast<int>(LimitSyntax::kNone);
+  FA_ASSIGN_OR_RETURN(PooledConnection conn,
+                      source.Acquire(ctx, bounded ? ConnectionKind::kShort : ConnectionKind::kStreaming));
   FA_ASSIGN_OR_RETURN(std::shared_ptr<const Table> table, source.catalog->Get(*conn, request.entity()));
   FA_ASSIGN_OR_RETURN(Projection projection,
                       MakeProjection(*table, request.fields(), request.with_etag()));
@@ -335,26 +433,42 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
     batch_rows = static_cast<size_t>(request.limit());
   }
 
-  FA_ASSIGN_OR_RETURN(StmtHandle stmt, conn->NewStatement());
-  // Forward-only is ODBC's default; said explicitly because drivers stream only such cursors.
-  SQLSetStmtAttr(stmt.get(), SQL_ATTR_CURSOR_TYPE, reinterpret_cast<SQLPOINTER>(SQL_CURSOR_FORWARD_ONLY), 0);
-  if (request.limit() > 0 && limit_syntax == LimitSyntax::kNone) {
-    // The ODBC way to say it, where the SQL cannot: SQLite's driver stops stepping there,
-    // MariaDB Connector/ODBC 3.1 appends " LIMIT n" to the text itself (so never together
-    // with a clause of ours: two LIMITs are a syntax error), psqlODBC ignores it when it
-    // fetches through a cursor (UseDeclareFetch).
-    SQLSetStmtAttr(stmt.get(), SQL_ATTR_MAX_ROWS,
-                   reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(request.limit())), 0);
+  const std::string what = "scan of '" + table->name + "'";
+  StmtHandle owned;
+  SQLHSTMT stmt = SQL_NULL_HSTMT;
+  std::string key;
+  // A limit the SQL cannot carry is a statement attribute, which some drivers apply only when
+  // they prepare: such a scan gets a statement of its own.
+  const bool max_rows = request.limit() > 0 && limit_syntax == LimitSyntax::kNone;
+  if (!max_rows && conn->statements().capacity() > 0) {
+    key = sql;
+    key += '\0';
+    params.AppendSignature(&key);
+    FA_ASSIGN_OR_RETURN(stmt, ExecuteCached(*conn, key, sql, params, what, host));
   }
-  FA_RETURN_IF_ERROR(params.Bind(stmt.get()));
-  SQLRETURN rc = SQLExecDirect(stmt.get(), reinterpret_cast<SQLCHAR*>(sql.data()),
-                               static_cast<SQLINTEGER>(sql.size()));
-  if (rc != SQL_NO_DATA) {
-    FA_RETURN_IF_ERROR(conn->Note(stmt.Check(rc, "scan of '" + table->name + "'")));
+  if (stmt == SQL_NULL_HSTMT) {
+    key.clear();
+    FA_ASSIGN_OR_RETURN(owned, conn->NewStatement());
+    stmt = owned.get();
+    // Forward-only is ODBC's default; said explicitly because drivers stream only such cursors.
+    SQLSetStmtAttr(stmt, SQL_ATTR_CURSOR_TYPE, reinterpret_cast<SQLPOINTER>(SQL_CURSOR_FORWARD_ONLY), 0);
+    if (max_rows) {
+      // The ODBC way to say it, where the SQL cannot: SQLite's driver stops stepping there,
+      // MariaDB Connector/ODBC 3.1 appends " LIMIT n" to the text itself (so never together
+      // with a clause of ours: two LIMITs are a syntax error), psqlODBC ignores it when it
+      // fetches through a cursor (UseDeclareFetch).
+      SQLSetStmtAttr(stmt, SQL_ATTR_MAX_ROWS,
+                     reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(request.limit())), 0);
+    }
+    FA_RETURN_IF_ERROR(params.Bind(stmt));
+    SQLRETURN rc = SQLExecDirect(stmt, reinterpret_cast<SQLCHAR*>(sql.data()), static_cast<SQLINTEGER>(sql.size()));
+    if (rc != SQL_NO_DATA) FA_RETURN_IF_ERROR(conn->Note(owned.Check(rc, what)));
   }
+  if (conn->kind() == ConnectionKind::kShort) host.CounterAdd(kShortConnectionScansCounter, 1);
   auto cursor = std::make_unique<OdbcScanCursor>(host, std::move(conn), table, std::move(projection),
-                                                 std::move(stmt), std::move(params), std::move(args), request,
-                                                 batch_rows);
+                                                 std::move(owned), stmt, std::move(key), std::move(params),
+                                                 std::move(args), request, batch_rows,
+                                                 source.settings.batch_size);
   FA_RETURN_IF_ERROR(cursor->BindColumns());
   return std::unique_ptr<sdk::ScanCursor>(std::move(cursor));
 }

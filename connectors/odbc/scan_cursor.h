@@ -21,9 +21,26 @@ inline constexpr std::string_view kRowsFetchedCounter = "odbc_rows_fetched";
 /// FETCH FIRST), so that the DBMS itself stops producing rows.
 inline constexpr std::string_view kLimitInSqlCounter = "odbc_scans_limited_in_sql";
 
+/// Name of the host counter metric counting scans that ran on a short connection (opened
+/// without the driver's streaming options; see ConnectionKind).
+inline constexpr std::string_view kShortConnectionScansCounter = "odbc_scans_on_short_connections";
+
+/// Name of the host counter metric counting statements a scan prepared (SQLPrepare) and
+/// cached on its connection.
+inline constexpr std::string_view kStatementsPreparedCounter = "odbc_statements_prepared";
+
+/// Name of the host counter metric counting scans that executed a statement prepared before
+/// on their connection again, with new parameters.
+inline constexpr std::string_view kStatementsReusedCounter = "odbc_statements_reused";
+
 /// Starts a scan on a pooled connection, which the cursor keeps until it is destroyed. The
 /// cursor adds to `host`'s counter kRowsFetchedCounter when it ends. The first scan with a
 /// limit logs (info) which limit clause the database accepted.
+///
+/// A scan whose limit is at most the source's batch_size runs on a short connection (see
+/// ConnectionKind), any other on a streaming one. The statement is prepared once per
+/// connection and SQL text (with its parameter types) and executed again with new parameters
+/// by later scans on that connection (Connection::statements()).
 Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
                                                    const connector::v1::ScanRequest& request,
                                                    sdk::CallContext& ctx, const sdk::Host& host);

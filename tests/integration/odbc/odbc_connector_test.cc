@@ -715,6 +715,39 @@ TEST_P(OdbcConnectorTest, ConcurrentScansShareTheBoundedPool) {
   EXPECT_EQ(ok.load(), 18);
 }
 
+// Each connection keeps the statements its scans prepared, at most 64, the least recently
+// used going first: a scan with the SQL text of a cached statement executes it again, one
+// whose statement was pushed out prepares it anew. Every limit is its own SQL text here
+// ("LIMIT n"); one connection, so that every scan meets the same cache.
+TEST_P(OdbcConnectorTest, StatementCacheKeepsTheSixtyFourMostRecentStatementsOfAConnection) {
+  Open(1000, 1);
+  auto scan = [&](int limit) {
+    cv1::ScanRequest req;
+    req.set_entity("zahl");
+    req.set_limit(limit);
+    req.add_order()->set_field("n");
+    auto r = inst_->Scan(req);
+    EXPECT_TRUE(r.ok()) << r.error.message();
+    EXPECT_EQ(r.records.size(), static_cast<size_t>(limit));
+    if (!r.records.empty()) EXPECT_EQ(r.records.back().values(0).int_value(), limit);
+  };
+  auto prepared = [&] { return inst_->counter("odbc_statements_prepared"); };
+  auto reused = [&] { return inst_->counter("odbc_statements_reused"); };
+  for (int limit = 1; limit <= 70; ++limit) scan(limit);
+  EXPECT_EQ(prepared(), 70);
+  EXPECT_EQ(reused(), 0);
+  for (int limit = 7; limit <= 70; ++limit) scan(limit);  // the 64 most recent
+  EXPECT_EQ(prepared(), 70) << "the 64 most recent statements stay prepared";
+  EXPECT_EQ(reused(), 64);
+  scan(1);  // pushed out long ago: prepared again, pushing out 7, the least recently used
+  EXPECT_EQ(prepared(), 71);
+  scan(7);
+  EXPECT_EQ(prepared(), 72);
+  scan(70);
+  EXPECT_EQ(prepared(), 72);
+  EXPECT_EQ(reused(), 65);
+}
+
 TEST_P(OdbcConnectorTest, ExhaustedPoolIsUnavailableAndHealthSaysWhy) {
   Open(1000, 1);
   cv1::ScanRequest req;
