@@ -170,10 +170,17 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::Compile(const SchemaSetConfi
   xmlSchemaPtr schema = nullptr;
   {
     LoaderScope scope(&loader);
-    // Catalogs are parsed lazily; resolve once so that a broken catalog shows up here.
-    for (auto* cat : catalogs) {
-      xmlChar* r = xmlACatalogResolveURI(cat, BAD_CAST "urn:fachadapter:probe");
+    // Catalogs are parsed lazily; resolve once so that a broken catalog is reported here, by
+    // name, even when the set happens not to need it (it would otherwise be ignored silently).
+    for (size_t i = 0; i < catalogs.size(); ++i) {
+      size_t before = diags.size();
+      xmlChar* r = xmlACatalogResolveURI(catalogs[i], BAD_CAST "urn:fachadapter:probe");
       if (r) xmlFree(r);
+      if (diags.size() > before) {
+        std::vector<XmlDiagnostic> problems(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end());
+        free_catalogs();
+        return fail("XML catalog '" + cfg.catalogs[i] + "' cannot be read:\n" + FormatDiagnostics(problems, 50));
+      }
     }
     xmlSchemaParserCtxtPtr pctxt = xmlSchemaNewParserCtxt(cfg.entry.c_str());
     if (pctxt == nullptr) {

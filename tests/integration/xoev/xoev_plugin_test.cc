@@ -499,6 +499,38 @@ TEST_F(XoevPluginTest, SchemaInvalidInboundMessageIsServedAsInvalidWithEveryErro
   EXPECT_NE(errors.find("ns5:x"), std::string::npos) << errors;
 }
 
+// A message of a known standard in a version no set is configured for: served with its header
+// and the status unknown_schema, not validated against the wrong version's schema, not dropped.
+TEST_F(XoevPluginTest, UnknownVersionOfAKnownStandardIsServedAsUnknownSchema) {
+  auto* xb = (*settings_.mutable_fields())["schema_sets"].mutable_list_value()->mutable_values(0)
+                 ->mutable_struct_value()->mutable_fields();
+  (*xb)["standard"] = Str("XBeteiligung");
+  (*xb)["version"] = Str("1.2");
+  std::string doc = Sample0401();
+  doc.replace(doc.find("version=\"1.2\""), 13, "version=\"1.3\"");
+  doc.replace(doc.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "60f6667b-fa45-4bd7-b717-f4d6c65e5ed3");
+  WriteFile(in_ / "zz_version_1.3.xml", doc);
+  ASSERT_EQ(Open(), FA_OK);
+  std::map<std::string, std::map<std::string, v1::Value>> by_name;
+  for (auto& r : ScanAll("inbound")) by_name[r["file_name"].string_value()] = r;
+  ASSERT_EQ(by_name.size(), 6u);
+  auto& v13 = by_name["zz_version_1.3.xml"];
+  EXPECT_EQ(v13["validation_status"].string_value(), "unknown_schema");
+  EXPECT_EQ(v13["state"].string_value(), "received");
+  EXPECT_TRUE(v13["schema_set"].has_null_value());
+  EXPECT_EQ(v13["version"].string_value(), "1.3");
+  EXPECT_EQ(v13["message_uuid"].string_value(), "60f6667b-fa45-4bd7-b717-f4d6c65e5ed3");
+  EXPECT_EQ(v13["message_type_code"].string_value(), "0401");
+  auto& v12 = by_name["xbeteiligung-test-kommunal.Initiieren.0401.xml"];
+  EXPECT_EQ(v12["validation_status"].string_value(), "valid") << v12["validation_errors"].string_value();
+  // Sending it is refused before anything is written.
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  EXPECT_EQ(Insert(doc, &resp, &err), 3);
+  EXPECT_EQ(err.reason(), "UNKNOWN_SCHEMA");
+  EXPECT_EQ(OutboundFiles(), 0u);
+}
+
 // A crash after the receipt and the copy were written but before the message reached the
 // outbound folder (step 1 of the write protocol done, step 2 not): the record shows the message
 // as received, and the client's retry delivers it, once. The crash is reproduced by putting the
@@ -564,11 +596,20 @@ TEST_F(XoevPluginTest, CodeListsAreCheckedAndAcknowledgeMarksProcessed) {
   bad.replace(bad.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "60f6667b-fa45-4bd7-b717-f4d6c65e5edc");
   bad.replace(bad.find("<code>02</code>"), 15, "<code>99</code>");
   WriteFile(in_ / "zz_unknown_code.xml", bad);
+  // The header may leave out the type's name (xoev-code:Code has it optional): the code list
+  // of the version the header names supplies it.
+  std::string unnamed = Sample0401();
+  unnamed.replace(unnamed.find("60f6667b-fa45-4bd7-b717-f4d6c65e5edb"), 36, "60f6667b-fa45-4bd7-b717-f4d6c65e5ed0");
+  unnamed.erase(unnamed.find("<name>kommunal.Initiieren.0401</name>"), 37);
+  WriteFile(in_ / "zz_unnamed_type.xml", unnamed);
   ASSERT_EQ(Open(), FA_OK);
   std::map<std::string, std::map<std::string, v1::Value>> by_name;
   for (auto& r : ScanAll("inbound")) by_name[r["file_name"].string_value()] = r;
   auto& ok = by_name["xbeteiligung-test-kommunal.Initiieren.0401.xml"];
   EXPECT_EQ(ok["code_list_status"].string_value(), "ok") << ok["code_list_errors"].string_value();
+  auto& named = by_name["zz_unnamed_type.xml"];
+  EXPECT_EQ(named["validation_status"].string_value(), "valid") << named["validation_errors"].string_value();
+  EXPECT_EQ(named["message_type_name"].string_value(), "kommunal.Initiieren.0401");
   auto& unknown = by_name["zz_unknown_code.xml"];
   EXPECT_EQ(unknown["validation_status"].string_value(), "valid");
   EXPECT_EQ(unknown["code_list_status"].string_value(), "unknown_codes");

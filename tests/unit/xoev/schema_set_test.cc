@@ -202,7 +202,31 @@ TEST(SchemaSetTest, MissingEntryAndBrokenCatalog) {
   c.entry = "/nonexistent/entry.xsd";
   auto set = SchemaSet::Compile(c);
   ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.status().reason(), "SCHEMA_COMPILE_FAILED");
   EXPECT_NE(set.status().message().find("does not exist"), std::string::npos);
+
+  UrlImportFixture f("http://schemas.example.invalid/base/base.xsd");
+  SchemaSetConfig missing = f.Config(false);
+  missing.catalogs = {(f.dir / "no-such-catalog.xml").string()};
+  set = SchemaSet::Compile(missing);
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("catalog '" + missing.catalogs[0] + "' does not exist"), std::string::npos)
+      << set.status().message();
+
+  // A catalog that is not well-formed is an error naming it, even for a set whose imports are
+  // relative and never ask the catalog anything.
+  UrlImportFixture relative("../base/base.xsd");
+  WriteFile(relative.dir / "broken-catalog.xml",
+            "<catalog xmlns=\"urn:oasis:names:tc:entity:xmlns:xml:catalog\"><rewriteSystem");
+  SchemaSetConfig broken = relative.Config(false);
+  ASSERT_TRUE(SchemaSet::Compile(broken).ok());
+  broken.catalogs = {(relative.dir / "broken-catalog.xml").string()};
+  set = SchemaSet::Compile(broken);
+  ASSERT_FALSE(set.ok()) << "a broken catalog passed silently";
+  EXPECT_EQ(set.status().reason(), "SCHEMA_COMPILE_FAILED");
+  EXPECT_NE(set.status().message().find("XML catalog '" + CanonicalPath(broken.catalogs[0]) + "' cannot be read"),
+            std::string::npos)
+      << set.status().message();
 }
 
 TEST(SchemaSetTest, CompiledOnceValidatedFromManyThreads) {
