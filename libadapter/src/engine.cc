@@ -16,6 +16,8 @@
 #include "fachadapter/filter_evaluator.h"
 #include "fachadapter/security/audit_log.h"
 #include "fachadapter/values.h"
+#include "encoded_batch.h"
+#include "fachadapter/connector/wire.h"
 #include "mapping_internal.h"
 #include "page_token_internal.h"
 #include "source_internal.h"
@@ -445,9 +447,9 @@ struct Engine::Impl {
   // sort values of its last record, and `cut` = true when the limit stopped the result there;
   // it returns false to stop.
   Status Run(const Plan& plan, const std::string& page_token, int64_t limit, int batch_size,
-             bool with_etag, const CallOptions& options,
-             const std::function<bool(v1::QueryResponse*, const std::vector<v1::Value>&, bool cut)>& deliver)
-      const {
+             bool with_etag, bool forward_encoded, const CallOptions& options,
+             const std::function<bool(v1::QueryResponse*, int64_t records, const std::vector<v1::Value>&,
+                                      bool cut)>& deliver) const {
     const EntityRuntime& e = *plan.e;
     cv1::ScanRequest req;
     req.set_entity(e.raw.name());
@@ -507,80 +509,174 @@ struct Engine::Impl {
                    std::find(sort_pos.begin(), sort_pos.end(), conv_pos[n]) == sort_pos.end();
     }
 
+    // Forwarding (see encoded_batch.h): where every record goes out with the fields the
+    // connector sent, in its order, a batch is not parsed into messages. Values that need no
+    // conversion are copied as encoded (the whole batch at once when that is all of them),
+    // trimmed text is cut out of the encoded bytes, and only the others are parsed one by one.
+    enum class Way { kCopy, kTrim, kConvert };
+    std::vector<Way> ways(layout.size(), Way::kConvert);
+    bool forward = forward_encoded && exact && !with_etag && layout.size() == raw_fields.size();
+    bool copy_all = forward;
+    for (size_t n = 0; forward && n < layout.size(); ++n) {
+      const FieldMapping& fm = e.fields[layout[n]];
+      forward = conv_pos[n] == static_cast<int>(n);
+      if (!plan.masked[n] && fm.identity()) ways[n] = Way::kCopy;
+      if (!plan.masked[n] && fm.trim_only()) ways[n] = Way::kTrim;
+      copy_all = copy_all && ways[n] == Way::kCopy;
+    }
+    v1::Value scratch_raw, scratch_api;
+    std::string record_bytes;
+
     FA_ASSIGN_OR_RETURN(auto cursor, e.source->Scan(req, options));
     int64_t delivered = 0;
     std::vector<v1::Value> last(sort_pos.size());
-    // Two arenas take turns: while one batch is mapped and sent, the next one is fetched on
-    // another thread, so the back end's fetch and the gRPC send overlap (at most two batches
-    // in memory). Point reads (Get) skip that: their one batch is all there is.
+    const bool pipelined = limit == 0 || limit > batch_size;
     google::protobuf::ArenaOptions arena_options;
-    arena_options.start_block_size = 64 * 1024;
+    // A point read needs a few hundred bytes; a first block sized for a scan's batch would be
+    // allocated, touched and given back to the system on every Get.
+    arena_options.start_block_size = pipelined ? 64 * 1024 : 2 * 1024;
     arena_options.max_block_size = 1024 * 1024;
-    google::protobuf::Arena arenas[2] = {google::protobuf::Arena(arena_options),
-                                         google::protobuf::Arena(arena_options)};
+    google::protobuf::Arena arena(arena_options);
+    // While one batch is parsed, mapped and sent on this thread, the next one is fetched and
+    // encoded on another, so the back end's fetch overlaps everything else (at most two
+    // batches in memory). Point reads (Get) skip that: their one batch is all there is.
     struct Fetched {
       Status status;
       bool end = false;
-      cv1::ScanBatch* batch = nullptr;
+      Source::EncodedBatch batch;
     };
-    auto fetch = [&cursor, &arenas](int slot) {
-      arenas[slot].Reset();
+    auto fetch = [&cursor] {
       Fetched f;
-      f.batch = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arenas[slot]);
-      f.status = cursor->Next(f.batch, &f.end);
+      f.status = cursor->NextEncoded(&f.batch, &f.end);
       return f;
     };
-    const bool pipelined = limit == 0 || limit > batch_size;
-    // Declared after the cursor and the arenas, so that leaving early first waits for a fetch
-    // still running before they go away.
+    // Declared after the cursor, so that leaving early first waits for a fetch still running.
     std::future<Fetched> prefetch;
-    int slot = 0;
     while (true) {
-      Fetched f = prefetch.valid() ? prefetch.get() : fetch(slot);
+      Fetched f = prefetch.valid() ? prefetch.get() : fetch();
       FA_RETURN_IF_ERROR(e.Translate(f.status));
       if (f.end) return Status::OK();
-      if (pipelined) prefetch = std::async(std::launch::async, fetch, 1 - slot);
-      google::protobuf::Arena& arena = arenas[slot];
-      slot = 1 - slot;
-      cv1::ScanBatch* raw = f.batch;
-      if (raw->fields_size() > 0 && raw->fields_size() != static_cast<int>(raw_fields.size())) {
-        return Internal("connector returned other fields than requested");
-      }
+      if (pipelined) prefetch = std::async(std::launch::async, fetch);
+      arena.Reset();
       auto* msg = google::protobuf::Arena::CreateMessage<v1::QueryResponse>(&arena);
-      auto* records = msg->mutable_batch()->mutable_records();
-      records->Reserve(raw->batch().records_size());
       bool cut = false;
-      for (auto& rec : *raw->mutable_batch()->mutable_records()) {
-        if (rec.values_size() < static_cast<int>(raw_fields.size())) {
-          return Internal("connector returned a record with too few values");
+      int64_t count = 0;
+      EncodedBatch encoded;
+      EncodedBatchCheck check = EncodedBatchCheck::kNeedsParse;
+      if (forward) {
+        check = SplitScanBatch(f.batch.bytes(), static_cast<int>(raw_fields.size()), &encoded);
+        if (check == EncodedBatchCheck::kMalformed) return cursor->Malformed();
+        if (encoded.field_names > 0 && encoded.field_names != static_cast<int>(raw_fields.size())) {
+          return Internal("connector returned other fields than requested");
         }
-        v1::Record* out = records->Add();
-        auto* values = out->mutable_values();
-        values->Reserve(static_cast<int>(layout.size()));
-        for (size_t n = 0; n < layout.size(); ++n) {
-          const FieldMapping& f = e.fields[layout[n]];
-          Status s = movable[n] ? f.ToApiMove(rec.mutable_values(conv_pos[n]), values->Add())
-                                : f.ToApi(rec.values(conv_pos[n]), values->Add());
-          if (!s.ok()) return s.WithContext("entity '" + e.cfg.name + "'");
-        }
-        if (!exact && !residual.Matches(*out)) {
-          records->RemoveLast();
-          continue;
-        }
-        if (limit > 0 && delivered == limit) {
-          records->RemoveLast();
-          cut = true;
-          break;
-        }
-        while (values->size() > projected) values->RemoveLast();
-        for (int n = 0; n < projected; ++n) {
-          if (plan.masked[n]) Mask(values->Mutable(n));
-        }
-        if (with_etag) out->set_etag(rec.etag());
-        for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = rec.values(sort_pos[k]);
-        ++delivered;
       }
-      if ((records->size() > 0 || cut) && !deliver(msg, last, cut)) return Status::OK();
+      if (check == EncodedBatchCheck::kForwardable && !copy_all) {
+        std::string* out = msg->GetReflection()
+                               ->MutableUnknownFields(msg)
+                               ->AddLengthDelimited(v1::QueryResponse::kBatchFieldNumber);
+        out->reserve(encoded.records.size() + encoded.records.size() / 8);
+        EncodedEntries records(encoded.records);
+        std::string_view rec, last_rec;
+        while (records.Next(&rec)) {
+          if (limit > 0 && delivered == limit) {
+            cut = true;
+            break;
+          }
+          record_bytes.clear();
+          EncodedEntries values(rec);
+          std::string_view v, text;
+          for (size_t n = 0; values.Next(&v); ++n) {
+            if (ways[n] == Way::kCopy) {
+              AppendDelimited(sdk::wire::tag::kRecordValue, v, &record_bytes);
+            } else if (ways[n] == Way::kTrim && EncodedStringValue(v, &text)) {
+              AppendStringValue(e.fields[layout[n]].TrimmedText(text), &record_bytes);
+            } else {
+              if (!scratch_raw.ParseFromArray(v.data(), static_cast<int>(v.size()))) return cursor->Malformed();
+              scratch_api.Clear();
+              const FieldMapping& fm = e.fields[layout[n]];
+              Status st = fm.ToApi(scratch_raw, &scratch_api);
+              if (!st.ok()) return st.WithContext("entity '" + e.cfg.name + "'");
+              if (plan.masked[n]) Mask(&scratch_api);
+              AppendMessage(sdk::wire::tag::kRecordValue, scratch_api, &record_bytes);
+            }
+          }
+          AppendDelimited(sdk::wire::tag::kBatchRecord, record_bytes, out);
+          last_rec = rec;
+          ++count;
+          ++delivered;
+        }
+        if (count > 0) {
+          auto* tail = google::protobuf::Arena::CreateMessage<v1::Record>(&arena);
+          if (!tail->ParseFromArray(last_rec.data(), static_cast<int>(last_rec.size()))) return cursor->Malformed();
+          for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = tail->values(sort_pos[k]);
+        }
+      } else if (check == EncodedBatchCheck::kForwardable) {
+        std::string_view records = encoded.records;
+        size_t last_at = encoded.last_record;
+        count = encoded.record_count;
+        if (limit > 0 && delivered + count > limit) {
+          count = limit - delivered;
+          cut = true;
+          records = records.substr(0, EncodedRecordsPrefix(records, count));
+          if (count > 0) last_at = EncodedRecordsPrefix(records, count - 1);
+        }
+        if (count > 0) {
+          auto* tail = google::protobuf::Arena::CreateMessage<v1::RecordBatch>(&arena);
+          std::string_view one = records.substr(last_at);
+          if (!tail->ParseFromArray(one.data(), static_cast<int>(one.size())) || tail->records_size() != 1) {
+            return cursor->Malformed();
+          }
+          for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = tail->records(0).values(sort_pos[k]);
+          msg->GetReflection()
+              ->MutableUnknownFields(msg)
+              ->AddLengthDelimited(v1::QueryResponse::kBatchFieldNumber)
+              ->assign(records.data(), records.size());
+          delivered += count;
+        } else {
+          msg->mutable_batch();  // as the parsing path sends it: an empty batch
+        }
+      } else {
+        auto* raw = google::protobuf::Arena::CreateMessage<cv1::ScanBatch>(&arena);
+        FA_RETURN_IF_ERROR(cursor->ParseBatch(f.batch, raw));
+        f.batch = Source::EncodedBatch();  // the connector's buffer is no longer needed
+        if (raw->fields_size() > 0 && raw->fields_size() != static_cast<int>(raw_fields.size())) {
+          return Internal("connector returned other fields than requested");
+        }
+        auto* records = msg->mutable_batch()->mutable_records();
+        records->Reserve(raw->batch().records_size());
+        for (auto& rec : *raw->mutable_batch()->mutable_records()) {
+          if (rec.values_size() < static_cast<int>(raw_fields.size())) {
+            return Internal("connector returned a record with too few values");
+          }
+          v1::Record* out = records->Add();
+          auto* values = out->mutable_values();
+          values->Reserve(static_cast<int>(layout.size()));
+          for (size_t n = 0; n < layout.size(); ++n) {
+            const FieldMapping& fm = e.fields[layout[n]];
+            Status s = movable[n] ? fm.ToApiMove(rec.mutable_values(conv_pos[n]), values->Add())
+                                  : fm.ToApi(rec.values(conv_pos[n]), values->Add());
+            if (!s.ok()) return s.WithContext("entity '" + e.cfg.name + "'");
+          }
+          if (!exact && !residual.Matches(*out)) {
+            records->RemoveLast();
+            continue;
+          }
+          if (limit > 0 && delivered == limit) {
+            records->RemoveLast();
+            cut = true;
+            break;
+          }
+          while (values->size() > projected) values->RemoveLast();
+          for (int n = 0; n < projected; ++n) {
+            if (plan.masked[n]) Mask(values->Mutable(n));
+          }
+          if (with_etag) out->set_etag(rec.etag());
+          for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = rec.values(sort_pos[k]);
+          ++delivered;
+        }
+        count = records->size();
+      }
+      if ((count > 0 || cut) && !deliver(msg, count, last, cut)) return Status::OK();
       if (cut) return Status::OK();
       if (options.is_cancelled && options.is_cancelled()) {
         return Status(StatusCode::kCancelled, "the client cancelled the query", "CANCELLED");
@@ -687,8 +783,8 @@ struct Engine::Impl {
     FA_RETURN_IF_ERROR(MakePlan(e, v1::Filter(), {}, {}, &plan, &rows_only, &filter));
     bool found = false;
     // An empty projection is every field in entity order, which is what callers index by.
-    FA_RETURN_IF_ERROR(Run(plan, "", 1, 1, true, options,
-        [&](v1::QueryResponse* msg, const std::vector<v1::Value>&, bool) {
+    FA_RETURN_IF_ERROR(Run(plan, "", 1, 1, true, false, options,
+        [&](v1::QueryResponse* msg, int64_t, const std::vector<v1::Value>&, bool) {
           if (msg->batch().records_size() == 0) return false;
           *out = msg->batch().records(0);
           found = true;
@@ -907,8 +1003,8 @@ Status Engine::Get(const v1::GetRequest& request, v1::GetResponse* out, const Ca
   FA_RETURN_IF_ERROR(impl_->MakePlan(*e, v1::Filter(), request.fields(), {}, &plan,
                                      options.restrictions, &filter));
   bool found = false;
-  FA_RETURN_IF_ERROR(impl_->Run(plan, "", 1, 1, true, options,
-      [&](v1::QueryResponse* msg, const std::vector<v1::Value>&, bool) {
+  FA_RETURN_IF_ERROR(impl_->Run(plan, "", 1, 1, true, false, options,
+      [&](v1::QueryResponse* msg, int64_t, const std::vector<v1::Value>&, bool) {
         if (msg->batch().records_size() == 0) return false;
         *out->mutable_record() = msg->batch().records(0);
         found = true;
@@ -925,6 +1021,18 @@ Status Engine::Get(const v1::GetRequest& request, v1::GetResponse* out, const Ca
 
 Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v1::QueryResponse&)>& emit,
                      const CallOptions& options) const {
+  return QueryWith(request, [&](v1::QueryResponse& msg, int64_t) { return emit(msg); }, options, false);
+}
+
+Status Engine::QueryEncoded(const v1::QueryRequest& request,
+                            const std::function<bool(v1::QueryResponse&, int64_t records)>& emit,
+                            const CallOptions& options) const {
+  return QueryWith(request, emit, options, true);
+}
+
+Status Engine::QueryWith(const v1::QueryRequest& request,
+                         const std::function<bool(v1::QueryResponse&, int64_t records)>& emit,
+                         const CallOptions& options, bool forward_encoded) const {
   const EntityRuntime* e = impl_->Entity(request.entity());
   if (!e) return UnknownEntity(request.entity());
   FA_RETURN_IF_ERROR(impl_->CheckOperation(*e, e->caps.query(), "query"));
@@ -938,8 +1046,8 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
                                      options.restrictions));
 
   bool first = true, gone = false;
-  Status s = impl_->Run(plan, request.page_token(), request.limit(), batch, false, options,
-      [&](v1::QueryResponse* msg, const std::vector<v1::Value>& last, bool cut) {
+  Status s = impl_->Run(plan, request.page_token(), request.limit(), batch, false, forward_encoded, options,
+      [&](v1::QueryResponse* msg, int64_t records, const std::vector<v1::Value>& last, bool cut) {
         if (first) {
           for (int i : plan.projection) msg->add_fields(e->fields[i].name());
           first = false;
@@ -949,7 +1057,7 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
           if (cut) msg->set_next_page_token(token);
           msg->set_resume_token(std::move(token));
         }
-        if (!emit(*msg)) gone = true;
+        if (!emit(*msg, records)) gone = true;
         return !gone;
       });
   FA_RETURN_IF_ERROR(s);
@@ -957,7 +1065,7 @@ Status Engine::Query(const v1::QueryRequest& request, const std::function<bool(v
   if (first) {  // no records at all: one message still names the fields
     v1::QueryResponse msg;
     for (int i : plan.projection) msg.add_fields(e->fields[i].name());
-    if (!emit(msg)) return Status(StatusCode::kCancelled, "the client went away", "CANCELLED");
+    if (!emit(msg, 0)) return Status(StatusCode::kCancelled, "the client went away", "CANCELLED");
   }
   return Status::OK();
 }

@@ -568,6 +568,10 @@ Status FieldMapping::ToApi(const v1::Value& raw, v1::Value* out) const {
   return ParseText(text, out);
 }
 
+std::string_view FieldMapping::TrimmedText(std::string_view s) const {
+  return TrimView(s, trim_left_, trim_right_);
+}
+
 Status FieldMapping::ToApiMove(v1::Value* raw, v1::Value* out) const {
   if (identity_ || IsNull(*raw)) {
     if (IsNull(*raw)) raw->set_null_value(v1::NULL_VALUE);

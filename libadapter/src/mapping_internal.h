@@ -44,6 +44,10 @@ class FieldMapping {
   const connector::v1::RawField& raw() const { return raw_; }
   /// True when values pass unchanged (fast path).
   bool identity() const { return identity_; }
+  /// True when trimming blanks off a text value is the whole conversion (fast path).
+  bool trim_only() const { return trim_only_; }
+  /// The text a trim-only mapping makes of raw text `s`.
+  std::string_view TrimmedText(std::string_view s) const;
 
   /// Raw -> API. A raw value that does not convert is DATA_LOSS (reason CONVERSION_FAILED)
   /// naming the field and the value.

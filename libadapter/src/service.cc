@@ -370,7 +370,7 @@ grpc::Status AdapterService::Query(grpc::ServerContext* ctx, const v1::QueryRequ
   if (s.ok()) {
     // Write blocks while the client's flow-control window is full, which stalls the scan loop
     // and so the fetch from the back end: back-pressure without an unbounded queue.
-    s = engine_->Query(*req, [&](v1::QueryResponse& msg) {
+    s = engine_->QueryEncoded(*req, [&](v1::QueryResponse& msg, int64_t records) {
           if (!started) {
             started = true;
             if (call.audited) {
@@ -383,7 +383,7 @@ grpc::Status AdapterService::Query(grpc::ServerContext* ctx, const v1::QueryRequ
               if (!audit_failure.ok()) return false;
             }
           }
-          count += msg.batch().records_size();
+          count += records;
           return writer->Write(msg);
         }, call.options);
     if (!audit_failure.ok()) s = audit_failure;

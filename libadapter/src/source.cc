@@ -129,19 +129,50 @@ Source::Cursor::~Cursor() {
   if (cursor_) src_->type_->table().scan_close(cursor_);
 }
 
-Status Source::Cursor::Next(connector::v1::ScanBatch* batch, bool* end) {
-  FaCallContext ctx = MakeContext(options_);
-  BufferGuard out;
-  int32_t eos = 0;
-  int32_t rc = src_->type_->table().scan_next(cursor_, &ctx, &out.buf, &eos);
-  if (rc != FA_OK) return src_->FromBuffer(rc, &out.buf);
-  *end = eos != 0;
-  if (*end) return Status::OK();
-  if (out.buf.size > static_cast<size_t>(INT32_MAX) ||
-      !batch->ParseFromArray(out.buf.data, static_cast<int>(out.buf.size))) {
-    return Internal("connector " + src_->type_->name() + " sent a malformed ScanBatch");
+Source::EncodedBatch& Source::EncodedBatch::operator=(EncodedBatch&& o) noexcept {
+  if (this != &o) {
+    Release();
+    buf_ = o.buf_;
+    o.buf_ = FaBuffer{};
   }
+  return *this;
+}
+
+void Source::EncodedBatch::Release() {
+  if (buf_.release) buf_.release(&buf_);
+  buf_ = FaBuffer{};
+}
+
+Status Source::Cursor::NextEncoded(EncodedBatch* batch, bool* end) {
+  FaCallContext ctx = MakeContext(options_);
+  batch->Release();
+  int32_t eos = 0;
+  int32_t rc = src_->type_->table().scan_next(cursor_, &ctx, &batch->buf_, &eos);
+  if (rc != FA_OK) {
+    Status s = src_->FromBuffer(rc, &batch->buf_);
+    batch->Release();
+    return s;
+  }
+  *end = eos != 0;
+  if (!*end && batch->buf_.size > static_cast<size_t>(INT32_MAX)) return Malformed();
   return Status::OK();
+}
+
+Status Source::Cursor::ParseBatch(const EncodedBatch& encoded, connector::v1::ScanBatch* batch) const {
+  std::string_view b = encoded.bytes();
+  if (!batch->ParseFromArray(b.data(), static_cast<int>(b.size()))) return Malformed();
+  return Status::OK();
+}
+
+Status Source::Cursor::Malformed() const {
+  return Internal("connector " + src_->type_->name() + " sent a malformed ScanBatch");
+}
+
+Status Source::Cursor::Next(connector::v1::ScanBatch* batch, bool* end) {
+  EncodedBatch encoded;
+  FA_RETURN_IF_ERROR(NextEncoded(&encoded, end));
+  if (*end) return Status::OK();
+  return ParseBatch(encoded, batch);
 }
 
 }  // namespace fachadapter

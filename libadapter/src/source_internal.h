@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fachadapter/config.h"
@@ -32,12 +33,40 @@ class Source {
   Status Call(FaMethod method, const google::protobuf::MessageLite& request,
               google::protobuf::MessageLite* response, const CallOptions& options) const;
 
+  /// A batch as the connector encoded it (a serialized connector::v1::ScanBatch), held in the
+  /// connector's own buffer until this goes away; may be released on any thread.
+  class EncodedBatch {
+   public:
+    EncodedBatch() = default;
+    EncodedBatch(EncodedBatch&& o) noexcept : buf_(o.buf_) { o.buf_ = FaBuffer{}; }
+    EncodedBatch& operator=(EncodedBatch&& o) noexcept;
+    EncodedBatch(const EncodedBatch&) = delete;
+    EncodedBatch& operator=(const EncodedBatch&) = delete;
+    ~EncodedBatch() { Release(); }
+    /// The encoded ScanBatch.
+    std::string_view bytes() const {
+      return {reinterpret_cast<const char*>(buf_.data), buf_.data ? buf_.size : 0};
+    }
+
+   private:
+    friend class Source;
+    void Release();
+    FaBuffer buf_{};
+  };
+
   /// A running scan; closes itself.
   class Cursor {
    public:
     ~Cursor();
     /// Next batch, or *end = true.
     Status Next(connector::v1::ScanBatch* batch, bool* end);
+    /// Next batch as the connector encoded it, unparsed, or *end = true. Parse it with
+    /// ParseBatch (on whatever thread suits).
+    Status NextEncoded(EncodedBatch* batch, bool* end);
+    /// Parses a batch NextEncoded returned; INTERNAL naming the connector if it is malformed.
+    Status ParseBatch(const EncodedBatch& encoded, connector::v1::ScanBatch* batch) const;
+    /// INTERNAL: the connector sent a malformed batch (for callers that read it themselves).
+    Status Malformed() const;
 
    private:
     friend class Source;

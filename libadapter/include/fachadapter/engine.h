@@ -4,6 +4,7 @@
 #define FACHADAPTER_ENGINE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
@@ -74,6 +75,15 @@ class FACHADAPTER_API Engine {
   Status Query(const v1::QueryRequest& request,
                const std::function<bool(v1::QueryResponse&)>& emit,
                const CallOptions& options) const;
+  /// Query for callers that only serialize the messages, such as the gRPC service. Where a
+  /// batch's records need no conversion (every field delivered as the connector read it, no
+  /// filter left to the core, nothing masked), they go into the message as the connector
+  /// encoded them, as unknown field 2, which serializes exactly like `batch`, instead of being
+  /// parsed and encoded again. `batch()` then reads as empty in C++, so `emit` also gets the
+  /// number of records in each message.
+  Status QueryEncoded(const v1::QueryRequest& request,
+                      const std::function<bool(v1::QueryResponse&, int64_t records)>& emit,
+                      const CallOptions& options) const;
   /// Creates a record (idempotent by idempotency_key).
   Status Create(const v1::CreateRequest& request, v1::CreateResponse* out,
                 const CallOptions& options) const;
@@ -90,6 +100,9 @@ class FACHADAPTER_API Engine {
  private:
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
+  Status QueryWith(const v1::QueryRequest& request,
+                   const std::function<bool(v1::QueryResponse&, int64_t records)>& emit,
+                   const CallOptions& options, bool forward_encoded) const;
   std::unique_ptr<Impl> impl_;
 };
 
