@@ -550,6 +550,13 @@ struct Engine::Impl {
       f.status = cursor->NextEncoded(&f.batch, &f.end);
       return f;
     };
+    // The sort values of a forwarded batch's last record (its encoded content), for the tokens.
+    auto take_last = [&](std::string_view rec) {
+      auto* tail = google::protobuf::Arena::CreateMessage<v1::Record>(&arena);
+      if (!tail->ParseFromArray(rec.data(), static_cast<int>(rec.size()))) return false;
+      for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = tail->values(sort_pos[k]);
+      return true;
+    };
     // Declared after the cursor, so that leaving early first waits for a fetch still running.
     std::future<Fetched> prefetch;
     while (true) {
@@ -605,11 +612,7 @@ struct Engine::Impl {
           ++count;
           ++delivered;
         }
-        if (count > 0) {
-          auto* tail = google::protobuf::Arena::CreateMessage<v1::Record>(&arena);
-          if (!tail->ParseFromArray(last_rec.data(), static_cast<int>(last_rec.size()))) return cursor->Malformed();
-          for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = tail->values(sort_pos[k]);
-        }
+        if (count > 0 && !take_last(last_rec)) return cursor->Malformed();
       } else if (check == EncodedBatchCheck::kForwardable) {
         std::string_view records = encoded.records;
         size_t last_at = encoded.last_record;
@@ -621,12 +624,10 @@ struct Engine::Impl {
           if (count > 0) last_at = EncodedRecordsPrefix(records, count - 1);
         }
         if (count > 0) {
-          auto* tail = google::protobuf::Arena::CreateMessage<v1::RecordBatch>(&arena);
-          std::string_view one = records.substr(last_at);
-          if (!tail->ParseFromArray(one.data(), static_cast<int>(one.size())) || tail->records_size() != 1) {
+          std::string_view last_rec;
+          if (!EncodedEntries(records.substr(last_at)).Next(&last_rec) || !take_last(last_rec)) {
             return cursor->Malformed();
           }
-          for (size_t k = 0; k < sort_pos.size(); ++k) last[k] = tail->records(0).values(sort_pos[k]);
           msg->GetReflection()
               ->MutableUnknownFields(msg)
               ->AddLengthDelimited(v1::QueryResponse::kBatchFieldNumber)
