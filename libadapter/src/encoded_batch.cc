@@ -38,6 +38,9 @@ class Reader {
     return true;
   }
 
+  // Skips the value of the field whose tag `t` was just read; false if `t` is no valid tag.
+  bool SkipField(uint64_t t) { return t >> 3 != 0 && t >> 3 <= UINT32_MAX && Skip(static_cast<uint32_t>(t & 7)); }
+
   // Skips the value of a field of wire type `type` (groups are not used by these messages).
   bool Skip(uint32_t type) {
     switch (type) {
@@ -174,9 +177,7 @@ EncodedBatchCheck CheckRecord(std::string_view rec, int values_per_record) {
     std::string_view v;
     if (!r.Varint(&t)) return EncodedBatchCheck::kMalformed;
     if (t != tag::kRecordValue) {
-      if (t >> 3 == 0 || (t & 7) > 5 || !r.Skip(static_cast<uint32_t>(t & 7))) {
-        return EncodedBatchCheck::kMalformed;
-      }
+      if (!r.SkipField(t)) return EncodedBatchCheck::kMalformed;
       return EncodedBatchCheck::kNeedsParse;  // an etag, or a field this version does not know
     }
     if (!r.Delimited(&v)) return EncodedBatchCheck::kMalformed;
@@ -208,9 +209,7 @@ EncodedBatchCheck SplitScanBatch(std::string_view bytes, int values_per_record, 
       have_batch = true;
       out->records = s;
     } else {
-      if (t >> 3 == 0 || (t & 7) > 5 || !top.Skip(static_cast<uint32_t>(t & 7))) {
-        return EncodedBatchCheck::kMalformed;
-      }
+      if (!top.SkipField(t)) return EncodedBatchCheck::kMalformed;
       verdict = EncodedBatchCheck::kNeedsParse;
     }
   }
@@ -221,9 +220,7 @@ EncodedBatchCheck SplitScanBatch(std::string_view bytes, int values_per_record, 
     std::string_view rec;
     if (!recs.Varint(&t)) return EncodedBatchCheck::kMalformed;
     if (t != tag::kBatchRecord) {
-      if (t >> 3 == 0 || (t & 7) > 5 || !recs.Skip(static_cast<uint32_t>(t & 7))) {
-        return EncodedBatchCheck::kMalformed;
-      }
+      if (!recs.SkipField(t)) return EncodedBatchCheck::kMalformed;
       verdict = EncodedBatchCheck::kNeedsParse;
       continue;
     }
