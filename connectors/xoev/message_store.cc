@@ -48,6 +48,7 @@ const FieldSpec kFields[kFixedFieldCount] = {
     {"processed_at", TS, "when the Fachverfahren took it"},
     {"size_bytes", v1::FIELD_TYPE_INT64, "file size"},
     {"document", v1::FIELD_TYPE_BYTES, "the XML document"},
+    {"content", v1::FIELD_TYPE_BYTES, "message body to assemble a message from (write-only)"},
 };
 
 v1::Value Str(const std::optional<std::string>& s) {

@@ -30,7 +30,7 @@ enum MessageField : int {
   kReaderName, kRootElement, kRootNamespace, kHeaderStyle, kStandard, kVersion, kProduct,
   kProductVendor, kProductVersion, kSchemaSetName, kValidationStatus, kValidationErrors,
   kCodeListStatus, kCodeListErrors, kMappingErrors, kState, kReceivedAt, kProcessedAt, kSizeBytes,
-  kDocument, kFixedFieldCount
+  kDocument, kContent, kFixedFieldCount
 };
 
 /// Name and type of a fixed field.

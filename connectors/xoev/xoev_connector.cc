@@ -12,6 +12,7 @@
 #include <set>
 
 #include "file_util.h"
+#include "message_assembly.h"
 #include "xml_security.h"
 
 namespace fachadapter::xoev {
@@ -200,6 +201,29 @@ class FolderLock {
   int fd_ = -1;
 };
 
+// The member of `f` a raw field sets when a message is assembled from header fields, or null.
+std::optional<std::string>* AssemblyField(AssemblyFields* f, const std::string& name) {
+  if (name == "schema_set") return &f->schema_set;
+  if (name == "root_element") return &f->root_element;
+  if (name == "message_type_code") return &f->type_code;
+  if (name == "message_type_name") return &f->type_name;
+  if (name == "message_type_list_uri") return &f->type_list_uri;
+  if (name == "message_type_list_version") return &f->type_list_version;
+  if (name == "author_directory_service") return &f->author.directory_service;
+  if (name == "author_id") return &f->author.id;
+  if (name == "author_name") return &f->author.name;
+  if (name == "reader_directory_service") return &f->reader.directory_service;
+  if (name == "reader_id") return &f->reader.id;
+  if (name == "reader_name") return &f->reader.name;
+  if (name == "standard") return &f->standard;
+  if (name == "version") return &f->version;
+  if (name == "product") return &f->product;
+  if (name == "product_vendor") return &f->product_vendor;
+  if (name == "product_version") return &f->product_version;
+  if (name == "content") return &f->content;
+  return nullptr;
+}
+
 }  // namespace
 
 struct XoevConnector::Row {
@@ -282,7 +306,8 @@ Status XoevConnector::Open(const cv1::OpenRequest& request) {
       const PbValue& e = sets->list_value().values(i);
       if (e.kind_case() != PbValue::kStructValue) return BadSetting(where, "must be a map");
       const Struct& es = e.struct_value();
-      FA_RETURN_IF_ERROR(CheckKeys(es, {"name", "entry", "catalogs", "roots", "namespaces", "standard", "version"}, where));
+      FA_RETURN_IF_ERROR(CheckKeys(es, {"name", "entry", "catalogs", "roots", "namespaces", "standard", "version",
+                                        "message_header"}, where));
       SchemaSetConfig c;
       const PbValue* name = Get(es, "name");
       const PbValue* entry = Get(es, "entry");
@@ -308,6 +333,26 @@ Status XoevConnector::Open(const cv1::OpenRequest& request) {
       }
       if (auto* v = Get(es, "version")) {
         FA_ASSIGN_OR_RETURN(c.version, AsString(*v, where + ".version"));
+      }
+      if (auto* v = Get(es, "message_header")) {
+        std::string hw = where + ".message_header";
+        if (v->kind_case() != PbValue::kStructValue) return BadSetting(hw, "must be a map");
+        const Struct& hs = v->struct_value();
+        FA_RETURN_IF_ERROR(CheckKeys(hs, {"product", "product_vendor", "product_version", "message_type_list_uri",
+                                          "message_type_list_version", "directory_service_list_version"}, hw));
+        MessageHeaderDefaults& d = header_defaults_[c.name];
+        std::pair<const char*, std::string*> keys[] = {
+            {"product", &d.product},
+            {"product_vendor", &d.product_vendor},
+            {"product_version", &d.product_version},
+            {"message_type_list_uri", &d.message_type_list_uri},
+            {"message_type_list_version", &d.message_type_list_version},
+            {"directory_service_list_version", &d.directory_service_list_version}};
+        for (auto& [k, dst] : keys) {
+          if (auto* hv = Get(hs, k)) {
+            FA_ASSIGN_OR_RETURN(*dst, AsString(*hv, hw + "." + k));
+          }
+        }
       }
       auto compiled = SchemaSet::Compile(c);
       if (!compiled.ok()) return compiled.status().WithContext("settings." + where).WithField(where);
@@ -429,7 +474,12 @@ Status XoevConnector::Describe(const cv1::DescribeRequest& request, cv1::Describ
       f->set_type(FixedFields()[k].type);
       f->set_native_type(FixedFields()[k].native_type);
       f->set_nullable(k != kFileName && k != kValidationStatus && k != kState && k != kSizeBytes);
-      f->set_auto_generated(name == kOutbound && k != kDocument && k != kMessageUuid && k != kCreatedAt);
+      // Outbound: what a Create may set (a document, or header fields and content) is not
+      // generated; the rest is read from the written message.
+      AssemblyFields probe;
+      bool settable = k == kDocument || k == kMessageUuid || k == kCreatedAt ||
+                      AssemblyField(&probe, FixedFields()[k].name) != nullptr;
+      f->set_auto_generated(name == kOutbound && !settable);
     }
     for (const auto& [n, t] : analyzer_.mapper->fields()) {
       auto* f = e->add_fields();
@@ -696,9 +746,12 @@ Status XoevConnector::Insert(const cv1::InsertRequest& request, cv1::InsertRespo
   std::string document, given_uuid;
   bool has_document = false;
   std::optional<v1::Timestamp> given_created;
+  AssemblyFields af;
+  std::string first_header_field;  // the first field that asks for assembly
   for (const auto& fv : request.values()) {
     const auto& v = fv.value();
     if (fv.field() == "document") {
+      if (IsNull(v)) continue;
       if (v.has_bytes_value()) {
         document = v.bytes_value();
       } else if (v.has_string_value()) {
@@ -716,6 +769,18 @@ Status XoevConnector::Insert(const cv1::InsertRequest& request, cv1::InsertRespo
       if (IsNull(v)) continue;
       if (!v.has_timestamp_value()) return InvalidArgument("field 'created_at' must be a timestamp", "WRONG_TYPE", "created_at");
       given_created = v.timestamp_value();
+    } else if (std::optional<std::string>* dst = AssemblyField(&af, fv.field())) {
+      if (IsNull(v)) continue;
+      if (v.has_string_value()) {
+        *dst = v.string_value();
+      } else if (v.has_bytes_value() && fv.field() == "content") {
+        *dst = v.bytes_value();
+      } else {
+        return InvalidArgument("field '" + fv.field() + "' must be a string" +
+                                   (fv.field() == "content" ? " or bytes holding XML" : ""),
+                               "WRONG_TYPE", fv.field());
+      }
+      if (first_header_field.empty()) first_header_field = fv.field();
     } else if (std::find(field_names_.begin(), field_names_.end(), fv.field()) != field_names_.end()) {
       if (IsNull(v)) continue;
       return InvalidArgument("field '" + fv.field() + "' is read from the document and cannot be set",
@@ -724,13 +789,53 @@ Status XoevConnector::Insert(const cv1::InsertRequest& request, cv1::InsertRespo
       return InvalidArgument("unknown field '" + fv.field() + "'", "UNKNOWN_FIELD", fv.field());
     }
   }
-  if (!has_document) return InvalidArgument("field 'document' is required", "MISSING_FIELD", "document");
-  std::string request_hash = Sha256Hex(document + '\0' + given_uuid + '\0' +
-                                       (given_created ? given_created->SerializeAsString() : ""));
+  std::string created_key = given_created ? given_created->SerializeAsString() : "";
+  std::string request_hash;
+  std::optional<AssembledDocument> assembled;
+  if (has_document) {
+    if (!first_header_field.empty()) {
+      return InvalidArgument("give either 'document' (a complete XÖV message) or the header fields and "
+                             "'content', not both: field '" + first_header_field + "' is set with 'document'",
+                             "CONFLICTING_FIELDS", first_header_field);
+    }
+    request_hash = Sha256Hex(document + '\0' + given_uuid + '\0' + created_key);
+  } else {
+    if (first_header_field.empty()) {
+      return InvalidArgument("field 'document' is required (a complete XÖV message), or the header fields "
+                             "(message_type_code, author_*, reader_*) and 'content' to assemble one",
+                             "MISSING_FIELD", "document");
+    }
+    FA_ASSIGN_OR_RETURN(assembled, AssembleMessage(analyzer_.schema_sets, header_defaults_, af));
+    document = assembled->text;
+    // Distinct from any complete document's hash: the canonical fields start with a tag no XML
+    // document starts with.
+    request_hash = Sha256Hex(af.Canonical() + '\0' + given_uuid + '\0' + created_key);
+  }
+  // Errors in an assembled message are reported against the field the client wrote: lines of
+  // the body count within 'content'; the header the connector generated has no client lines.
+  const std::string doc_field = assembled ? "content" : "document";
+  auto client_lines = [&](std::vector<XmlDiagnostic>* ds) {
+    if (!assembled) return;
+    for (auto& d : *ds) {
+      if (d.line > assembled->content_line_offset) {
+        d.line -= assembled->content_line_offset;
+      } else if (d.line > 0) {
+        d.line = 0;
+        d.message = "in the assembled header: " + d.message;
+      }
+    }
+  };
 
   std::vector<XmlDiagnostic> diags;
   auto parsed = ParseUntrusted(document, analyzer_.limits, &diags, /*mutable_tree=*/true);
   if (!parsed.ok()) {
+    if (assembled) {
+      client_lines(&diags);
+      return InvalidArgument("field 'content' is not a well-formed, acceptable XML body (" +
+                                 parsed.status().reason() + "); lines count within 'content':\n" +
+                                 FormatDiagnostics(diags, analyzer_.limits.max_errors),
+                             parsed.status().reason(), "content");
+    }
     std::string msg = parsed.status().message();
     if (diags.size() > 1) msg += "\n" + FormatDiagnostics(diags, analyzer_.limits.max_errors);
     return InvalidArgument(msg, parsed.status().reason(), "document");
@@ -741,7 +846,7 @@ Status XoevConnector::Insert(const cv1::InsertRequest& request, cv1::InsertRespo
     return InvalidArgument("the document has no XÖV message header (nachrichtenkopf.g2g, nachrichtenkopf or Kopf) "
                            "below its root element '" + h.root_element + "'", "NO_MESSAGE_HEADER", "document");
   }
-  const SchemaSet* set = analyzer_.Match(h);
+  const SchemaSet* set = assembled ? assembled->set : analyzer_.Match(h);
   if (set == nullptr) {
     return InvalidArgument("no schema set of source '" + source_name_ + "' is configured for namespace '" +
                                h.root_namespace + "' (standard '" + h.standard.value_or("") + "', version '" +
@@ -796,13 +901,15 @@ Status XoevConnector::Insert(const cv1::InsertRequest& request, cv1::InsertRespo
   if (!valid.ok()) return valid.status();
   if (!*valid) {
     size_t n = errors.size();
+    client_lines(&errors);
     return InvalidArgument("the message does not validate against schema set '" + set->config().name + "' (" +
-                               std::to_string(n) + (n == 1 ? " error" : " errors") + "):\n" +
+                               std::to_string(n) + (n == 1 ? " error" : " errors") +
+                               (assembled ? "; lines count within 'content'" : "") + "):\n" +
                                FormatDiagnostics(errors, analyzer_.limits.max_errors),
-                           "SCHEMA_VALIDATION_FAILED", "document");
+                           "SCHEMA_VALIDATION_FAILED", doc_field);
   }
   std::string content = document;
-  if (modified) {
+  if (modified || assembled) {
     xmlChar* mem = nullptr;
     int size = 0;
     xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");

@@ -4,17 +4,20 @@
 //  - `inbound`: the messages in `inbound_dir`, one record per file; Delete acknowledges a
 //    message (writes `<file>.ack` beside it; the file itself stays for the legacy side);
 //  - `outbound`: the messages in `outbound_dir` plus the receipts of those the connector wrote;
-//    Insert validates a complete document against its schema set and writes it atomically and
-//    idempotently by message UUID.
+//    Insert takes a complete document, or header fields and the message body from which it
+//    assembles one (g2g header only), validates it against its schema set and writes it
+//    atomically and idempotently by message UUID.
 #ifndef FACHADAPTER_CONNECTORS_XOEV_XOEV_CONNECTOR_H_
 #define FACHADAPTER_CONNECTORS_XOEV_XOEV_CONNECTOR_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "fachadapter/connector/sdk.h"
+#include "message_assembly.h"
 #include "message_store.h"
 
 namespace fachadapter::xoev {
@@ -55,6 +58,7 @@ class XoevConnector : public sdk::Connector {
   std::string inbound_dir_, outbound_dir_, receipts_dir_;
   std::vector<std::string> ack_suffixes_;
   MessageAnalyzer analyzer_;
+  std::map<std::string, MessageHeaderDefaults> header_defaults_;  // by schema set name
   std::vector<std::string> field_names_;
   std::unique_ptr<FolderIndex> inbound_, outbound_, receipts_;
   std::mutex write_mu_;

@@ -1,6 +1,7 @@
 // The XÖV connector through the plugin boundary: what the daemon sees.
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -101,6 +102,18 @@ class XoevPluginTest : public ::testing::Test {
     add_set("xbeteiligung-1.2", (data / "xbeteiligung-1.2/xsd/xbeteiligung.xsd").string(),
             (data / "xbeteiligung-1.2/xsd").string(),
             (SourceDir() / "connectors/xoev/catalogs/xbeteiligung-1.2.xml").string());
+    {
+      // What the connector needs to assemble XBeteiligung messages from header fields.
+      auto* xb = sets->mutable_values(0)->mutable_struct_value()->mutable_fields();
+      (*xb)["standard"] = Str("XBeteiligung");
+      (*xb)["version"] = Str("1.2");
+      auto* h = (*xb)["message_header"].mutable_struct_value()->mutable_fields();
+      (*h)["product"] = Str("Fachadapter");
+      (*h)["product_vendor"] = Str("Fachadapter-Projekt");
+      (*h)["message_type_list_uri"] = Str("urn:xoev-de:xleitstelle:codeliste:xbeteiligung-nachrichten");
+      (*h)["message_type_list_version"] = Str("1.2");
+      (*h)["directory_service_list_version"] = Str("3");
+    }
     add_set("xdomea-3.0.0", (data / "xdomea-3.0.0/xsd/xdomea_3.0.0/xdomea.xsd").string(),
             (data / "xdomea-3.0.0/xsd").string(),
             (SourceDir() / "connectors/xoev/catalogs/xdomea-3.0.0.xml").string());
@@ -204,6 +217,60 @@ class XoevPluginTest : public ::testing::Test {
       *error = ErrorOf(resp_bytes);
     }
     return rc;
+  }
+
+  // An Insert on outbound with these fields (string values unless given as v1::Value).
+  int32_t InsertFields(const std::vector<std::pair<std::string, v1::Value>>& values, cv1::InsertResponse* resp,
+                       cv1::Error* error, const std::string& idempotency_key = "") {
+    cv1::InsertRequest req;
+    req.set_entity("outbound");
+    for (const auto& [field, value] : values) {
+      auto* fv = req.add_values();
+      fv->set_field(field);
+      *fv->mutable_value() = value;
+    }
+    req.set_idempotency_key(idempotency_key);
+    std::string bytes = req.SerializeAsString();
+    FaBuffer out{};
+    int32_t rc = P().t.call(inst_, nullptr, FA_METHOD_INSERT, reinterpret_cast<const uint8_t*>(bytes.data()),
+                            bytes.size(), &out);
+    std::string resp_bytes = Take(&out);
+    if (rc == FA_OK) {
+      resp->ParseFromString(resp_bytes);
+    } else {
+      *error = ErrorOf(resp_bytes);
+    }
+    return rc;
+  }
+
+  // The body of the real 0401 sample (its nachrichteninhalt element), with the declaration of
+  // the prefix it uses, which the sample declares on its root, moved onto it.
+  std::string Body0401() {
+    std::string doc = Sample0401();
+    const std::string start = "<ns5:nachrichteninhalt>", end = "</ns5:nachrichteninhalt>";
+    size_t b = doc.find(start), e = doc.find(end);
+    EXPECT_NE(b, std::string::npos);
+    EXPECT_NE(e, std::string::npos);
+    return "<ns5:nachrichteninhalt xmlns:ns5=\"https://www.xleitstelle.de/xbeteiligung/12\">" +
+           doc.substr(b + start.size(), e + end.size() - b - start.size());
+  }
+
+  // The header fields of the real 0401 sample, and its body as content.
+  std::vector<std::pair<std::string, v1::Value>> Fields0401(const std::string& content) {
+    auto s = [](const std::string& v) {
+      v1::Value x;
+      x.set_string_value(v);
+      return x;
+    };
+    return {{"message_type_code", s("0401")},
+            {"message_type_name", s("kommunal.Initiieren.0401")},
+            {"author_directory_service", s("DVDV")},
+            {"author_id", s("xyz:0001")},
+            {"author_name", s("behoerde1")},
+            {"reader_directory_service", s("DVDV")},
+            {"reader_id", s("xyz:0002")},
+            {"reader_name", s("behoerde2")},
+            {"content", s(content)}};
   }
 
   size_t OutboundFiles() {
@@ -705,6 +772,189 @@ TEST_F(XoevPluginTest, ConcurrentScansAndInserts) {
   EXPECT_EQ(replayed.load(), 3);
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(OutboundFiles(), 1u);
+}
+
+std::map<std::string, v1::Value> RecordOf(const cv1::InsertResponse& r) {
+  std::map<std::string, v1::Value> rec;
+  for (int i = 0; i < r.fields_size(); ++i) rec[r.fields(i)] = r.record().values(i);
+  return rec;
+}
+
+TEST_F(XoevPluginTest, AssembledMessageIsValidatedWrittenAndReadsBackItsHeader) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  auto fields = Fields0401(Body0401());
+  ASSERT_EQ(InsertFields(fields, &resp, &err, "assemble-1"), FA_OK) << err.message();
+  EXPECT_FALSE(resp.replayed());
+  auto rec = RecordOf(resp);
+  std::string uuid = rec["message_uuid"].string_value();
+  ASSERT_EQ(uuid.size(), 36u);
+  std::string name = uuid + "_kommunal.Initiieren.0401.xml";
+  EXPECT_EQ(rec["file_name"].string_value(), name);
+  EXPECT_EQ(OutboundFiles(), 1u);
+  std::string written = ReadFile(out_ / name);
+  EXPECT_NE(written.find("<ns5:vorgangsID>ID_3d4d41e8-0088-451e-bf88-2aaeb3eb45c9</ns5:vorgangsID>"), std::string::npos)
+      << written;
+  EXPECT_EQ(rec["document"].bytes_value(), written);
+
+  // Read back through both entities: the written file, analysed afresh, is valid and its
+  // header is what was sent.
+  fs::copy_file(out_ / name, in_ / name);
+  for (const char* entity : {"outbound", "inbound"}) {
+    std::map<std::string, v1::Value> row;
+    for (auto& r : ScanAll(entity)) {
+      if (r["file_name"].string_value() == name) row = r;
+    }
+    ASSERT_FALSE(row.empty()) << entity;
+    EXPECT_EQ(row["validation_status"].string_value(), "valid") << entity << ": " << row["validation_errors"].string_value();
+    EXPECT_EQ(row["schema_set"].string_value(), "xbeteiligung-1.2");
+    EXPECT_EQ(row["header_style"].string_value(), "g2g");
+    EXPECT_EQ(row["message_uuid"].string_value(), uuid);
+    EXPECT_TRUE(row["created_at"].has_timestamp_value());
+    EXPECT_EQ(row["root_element"].string_value(), "kommunal.Initiieren.0401");
+    EXPECT_EQ(row["root_namespace"].string_value(), "https://www.xleitstelle.de/xbeteiligung/12");
+    EXPECT_EQ(row["standard"].string_value(), "XBeteiligung");
+    EXPECT_EQ(row["version"].string_value(), "1.2");
+    EXPECT_EQ(row["product"].string_value(), "Fachadapter");
+    EXPECT_EQ(row["product_vendor"].string_value(), "Fachadapter-Projekt");
+    EXPECT_EQ(row["message_type_list_uri"].string_value(), "urn:xoev-de:xleitstelle:codeliste:xbeteiligung-nachrichten");
+    EXPECT_EQ(row["message_type_list_version"].string_value(), "1.2");
+    for (const auto& [field, value] : fields) {
+      if (field == "content") continue;
+      EXPECT_EQ(row[field].string_value(), value.string_value()) << entity << " " << field;
+    }
+    EXPECT_EQ(row["planname"].string_value(), "TestAdrian33") << "mapped from the body";
+    EXPECT_TRUE(row["content"].has_null_value()) << "content is write-only";
+  }
+
+  // The same request again: replayed, nothing new.
+  cv1::InsertResponse again;
+  ASSERT_EQ(InsertFields(fields, &again, &err, "assemble-1"), FA_OK) << err.message();
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(RecordOf(again)["file_name"].string_value(), name);
+  EXPECT_EQ(OutboundFiles(), 1u);
+  // Another body under the same idempotency key (so the same UUID): refused.
+  std::string other = Body0401();
+  other.replace(other.find("TestAdrian33"), 12, "AnderesVerf1");
+  EXPECT_EQ(InsertFields(Fields0401(other), &again, &err, "assemble-1"), 9);
+  EXPECT_EQ(err.reason(), "IDEMPOTENCY_KEY_REUSED");
+  // ... and so is another header with the same explicit UUID.
+  auto with_uuid = fields;
+  with_uuid.emplace_back("message_uuid", rec["message_uuid"]);
+  with_uuid[6].second.set_string_value("xyz:0003");  // another reader (reader_id)
+  EXPECT_EQ(InsertFields(with_uuid, &again, &err), 9);
+  EXPECT_EQ(err.reason(), "IDEMPOTENCY_KEY_REUSED");
+  EXPECT_EQ(OutboundFiles(), 1u);
+  EXPECT_EQ(ReadFile(out_ / name), written);
+
+  // The root element may be named explicitly, and content may be bytes with an XML declaration.
+  auto named = Fields0401("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + Body0401());
+  std::string as_bytes = named.back().second.string_value();
+  named.back().second.set_bytes_value(as_bytes);
+  v1::Value root;
+  root.set_string_value("kommunal.Initiieren.0401");
+  named.emplace_back("root_element", root);
+  ASSERT_EQ(InsertFields(named, &again, &err, "assemble-2"), FA_OK) << err.message();
+  EXPECT_FALSE(again.replayed());
+  EXPECT_EQ(OutboundFiles(), 2u);
+}
+
+TEST_F(XoevPluginTest, AssembledMessageWithInvalidContentListsEveryErrorAndWritesNothing) {
+  ASSERT_EQ(Open(), FA_OK);
+  std::string body = Body0401();
+  // Two errors in the body: an element the schema does not know, and a bad attribute.
+  body.replace(body.find("<ns5:planname>TestAdrian33</ns5:planname>"), 41, "<ns5:x>1</ns5:x>");
+  body.replace(body.find("<ns5:vorgangsID>"), 16, "<ns5:vorgangsID falsch=\"1\">");
+  int x_line = 1 + static_cast<int>(std::count(body.begin(), body.begin() + body.find("<ns5:x>"), '\n'));
+  int id_line = 1 + static_cast<int>(std::count(body.begin(), body.begin() + body.find("<ns5:vorgangsID"), '\n'));
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  ASSERT_EQ(InsertFields(Fields0401(body), &resp, &err, "invalid-1"), 3);
+  EXPECT_EQ(err.reason(), "SCHEMA_VALIDATION_FAILED");
+  EXPECT_EQ(err.field(), "content");
+  EXPECT_NE(err.message().find("(2 errors; lines count within 'content')"), std::string::npos) << err.message();
+  // Lines are the body's own; paths are those of the assembled message.
+  EXPECT_NE(err.message().find("line " + std::to_string(id_line) +
+                               ": /msg:kommunal.Initiieren.0401/ns5:nachrichteninhalt/ns5:vorgangsID: "),
+            std::string::npos) << err.message();
+  EXPECT_NE(err.message().find("line " + std::to_string(x_line) + ": "), std::string::npos) << err.message();
+  EXPECT_NE(err.message().find("ns5:x"), std::string::npos) << err.message();
+  EXPECT_NE(err.message().find("falsch"), std::string::npos) << err.message();
+  EXPECT_EQ(OutboundFiles(), 0u);
+  EXPECT_TRUE(ScanAll("outbound").empty()) << "no receipt either";
+}
+
+TEST_F(XoevPluginTest, AssembledMessageWithHostileContentIsRefusedAndWritesNothing) {
+  ASSERT_EQ(Open(), FA_OK);
+  TempDir secret_dir;
+  WriteFile(secret_dir / "secret.txt", "TOP-SECRET");
+  std::string xxe = "<!DOCTYPE r [<!ENTITY x SYSTEM \"file://" + (secret_dir / "secret.txt").string() + "\">]>";
+  std::string body = Body0401();
+  std::string with_ref = body;
+  with_ref.replace(with_ref.find("TestAdrian33"), 12, "&x;");
+  const std::string hostile[] = {
+      xxe + with_ref,                                            // XXE by file
+      "<!DOCTYPE r [<!ENTITY x \"lol\">]>" + with_ref,           // an internal entity
+      with_ref,                                                  // an undeclared entity
+      "<!DOCTYPE r SYSTEM \"http://127.0.0.1:9/x.dtd\">" + body,  // an external DTD
+      body + "</msg:kommunal.Initiieren.0401><x/>",              // closing the root element
+      body + "<!--",                                             // swallowing the end tag
+      "<r>\xFF</r>",                                             // not UTF-8
+  };
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  for (const auto& content : hostile) {
+    auto fields = Fields0401("");
+    fields.back().second.set_bytes_value(content);  // bytes: a string field cannot carry invalid UTF-8
+    ASSERT_EQ(InsertFields(fields, &resp, &err, "hostile"), 3) << content.substr(0, 80);
+    EXPECT_EQ(err.field(), "content") << err.message();
+    EXPECT_TRUE(err.reason() == "XML_MALFORMED" || err.reason() == "XML_NOT_UTF8") << err.reason();
+    EXPECT_EQ(err.message().find("TOP-SECRET"), std::string::npos) << err.message();
+  }
+  std::string deep = "<ns5:nachrichteninhalt xmlns:ns5=\"https://www.xleitstelle.de/xbeteiligung/12\">";
+  for (int i = 0; i < 300; ++i) deep += "<e>";
+  ASSERT_EQ(InsertFields(Fields0401(deep), &resp, &err, "hostile"), 3);
+  EXPECT_EQ(err.reason(), "XML_TOO_DEEP");
+  EXPECT_EQ(OutboundFiles(), 0u);
+  EXPECT_TRUE(ScanAll("outbound").empty());
+}
+
+TEST_F(XoevPluginTest, AssemblyRefusesMissingAndConflictingFields) {
+  ASSERT_EQ(Open(), FA_OK);
+  cv1::InsertResponse resp;
+  cv1::Error err;
+  for (const char* required : {"message_type_code", "author_directory_service", "author_id", "author_name",
+                               "reader_directory_service", "reader_id", "reader_name", "content"}) {
+    auto fields = Fields0401(Body0401());
+    std::erase_if(fields, [&](const auto& f) { return f.first == required; });
+    ASSERT_EQ(InsertFields(fields, &resp, &err), 3) << required;
+    EXPECT_EQ(err.reason(), "MISSING_FIELD") << required << ": " << err.message();
+    EXPECT_EQ(err.field(), required) << err.message();
+    EXPECT_NE(err.message().find(required), std::string::npos) << err.message();
+  }
+  // A complete document and header fields: one or the other.
+  auto fields = Fields0401(Body0401());
+  v1::Value doc;
+  doc.set_bytes_value(Sample0401());
+  fields.insert(fields.begin(), {"document", doc});
+  ASSERT_EQ(InsertFields(fields, &resp, &err), 3);
+  EXPECT_EQ(err.reason(), "CONFLICTING_FIELDS");
+  EXPECT_EQ(err.field(), "message_type_code");
+  EXPECT_NE(err.message().find("'document'"), std::string::npos) << err.message();
+  // Neither: the document is missing.
+  ASSERT_EQ(InsertFields({}, &resp, &err), 3);
+  EXPECT_EQ(err.reason(), "MISSING_FIELD");
+  EXPECT_EQ(err.field(), "document");
+  // xdomea 3 has its own header: send a complete document.
+  fields = Fields0401(Body0401());
+  v1::Value set;
+  set.set_string_value("xdomea-3.0.0");
+  fields.emplace_back("schema_set", set);
+  ASSERT_EQ(InsertFields(fields, &resp, &err), 9);
+  EXPECT_EQ(err.reason(), "HEADER_NOT_ASSEMBLABLE");
+  EXPECT_NE(err.message().find("complete XÖV document"), std::string::npos) << err.message();
+  EXPECT_EQ(OutboundFiles(), 0u);
 }
 
 }  // namespace
