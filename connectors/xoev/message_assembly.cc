@@ -315,6 +315,13 @@ Result<AssembledDocument> AssembleMessage(const std::vector<std::shared_ptr<cons
                            "MISSING_FIELD", "content");
   }
 
+  std::string body = WithoutXmlDeclaration(*f.content);
+  if (Trim(body).compare(0, 9, "<!DOCTYPE") == 0) {
+    // Not well-formed inside an element anyway; named like the same refusal of a document.
+    return InvalidArgument("field 'content' has a DOCTYPE declaration; DTDs and entity declarations are not "
+                           "accepted in XÖV messages", "XML_DOCTYPE_FORBIDDEN", "content");
+  }
+
   AssembledDocument out;
   out.set = set;
   out.root_element = root;
@@ -338,7 +345,7 @@ Result<AssembledDocument> AssembleMessage(const std::vector<std::shared_ptr<cons
   AppendParty(&t, "autor", author.dir, defaults.directory_service_list_version, author.id, author.name);
   t += "  </g2g:nachrichtenkopf.g2g>\n";
   out.content_line_offset = static_cast<int>(std::count(t.begin(), t.end(), '\n'));
-  t += WithoutXmlDeclaration(*f.content);
+  t += body;
   t += "\n</msg:" + root + ">\n";
   return out;
 }
