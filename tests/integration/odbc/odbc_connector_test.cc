@@ -729,7 +729,9 @@ TEST_P(OdbcConnectorTest, StatementCacheKeepsTheSixtyFourMostRecentStatementsOfA
     auto r = inst_->Scan(req);
     EXPECT_TRUE(r.ok()) << r.error.message();
     EXPECT_EQ(r.records.size(), static_cast<size_t>(limit));
-    if (!r.records.empty()) EXPECT_EQ(r.records.back().values(0).int_value(), limit);
+    if (!r.records.empty()) {
+      EXPECT_EQ(r.records.back().values(0).int_value(), limit);
+    }
   };
   auto prepared = [&] { return inst_->counter("odbc_statements_prepared"); };
   auto reused = [&] { return inst_->counter("odbc_statements_reused"); };
