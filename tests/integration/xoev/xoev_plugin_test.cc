@@ -653,6 +653,15 @@ TEST_F(XoevPluginTest, BrokenSettingsNameTheSetting) {
   (*(*m)["fields"].mutable_struct_value()->mutable_fields())["planname"] = Str("//nope:x");
   EXPECT_EQ(Open(&error), 3);
   EXPECT_NE(error.find("planname"), std::string::npos) << error;
+  (*(*m)["fields"].mutable_struct_value()->mutable_fields())["planname"] = Str("//xbet:planname");
+  auto* header = (*settings_.mutable_fields())["schema_sets"].mutable_list_value()->mutable_values(0)
+                     ->mutable_struct_value()->mutable_fields();
+  (*(*header)["message_header"].mutable_struct_value()->mutable_fields())["produkt"] = Str("x");
+  EXPECT_EQ(Open(&error), 3);
+  EXPECT_NE(error.find("settings.schema_sets[0].message_header.produkt: unknown key"), std::string::npos) << error;
+  (*header)["message_header"] = Str("x");
+  EXPECT_EQ(Open(&error), 3);
+  EXPECT_NE(error.find("settings.schema_sets[0].message_header: must be a map"), std::string::npos) << error;
 }
 
 TEST_F(XoevPluginTest, CodeListsAreCheckedAndAcknowledgeMarksProcessed) {
