@@ -218,6 +218,11 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 120 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, lim.max_connection_idle_seconds * 1000);
+  // The sync server ends a thread that finds more than MAX_POLLERS others waiting for work
+  // (default 2) and starts one when fewer than MIN_POLLERS wait; with many concurrent calls
+  // blocked on their back ends that meant starting and ending a thread for almost every call.
+  // Idle threads cost a stack each and nothing else.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   builder.RegisterService(srv->service_.get());
   // An audit failure turns health NOT_SERVING at once, not only at the next probe.
   srv->guard_->set_problem_hook([s = srv.get()](const std::string& problem) {
