@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The XÖV exchange-folder example end to end, as its README walks through it: real sample
-# messages in, query them, send a valid message, have an invalid one refused with its schema
-# error and nothing written. Exits 77 (skipped) when ../shared/data is absent.
+# messages in, query them, send a valid message (complete, and assembled from header fields and
+# a body), have invalid ones refused with their schema errors and nothing written. Exits 77 (skipped) when ../shared/data is absent.
 # usage: xoev_example_test.sh SOURCE_DIR BINARY_DIR
 set -euo pipefail
 . "$(dirname "$0")/daemon_lib.sh"
@@ -55,6 +55,29 @@ set -e
 printf '%s\n' "$err" | grep -q "SCHEMA_VALIDATION_FAILED"
 printf '%s\n' "$err" | grep -q "line 19: .*erstellungszeitpunkt.*'gestern'"
 if ls "$ex/exchange/out" | grep -q 'd9e02'; then echo "an invalid message was written" >&2; exit 1; fi
+
+# Header fields and the body, assembled by the connector (the README's second way).
+sed -n '/<ns5:nachrichteninhalt>/,/<\/ns5:nachrichteninhalt>/p' "$sample" |
+  sed '1s|<ns5:nachrichteninhalt>|<ns5:nachrichteninhalt xmlns:ns5="https://www.xleitstelle.de/xbeteiligung/12">|' \
+  > "$tmp/inhalt.xml"
+header=(typ=0401 von_dienst=DVDV von_kennung=xyz:0001 von_name=behoerde1
+        an_dienst=DVDV an_kennung=xyz:0002 an_name=behoerde2)
+out=$(F --format csv create Ausgang "${header[@]}" "inhalt=0x$(od -An -v -tx1 "$tmp/inhalt.xml" | tr -d ' \n')" \
+        --idempotency-key demo-2)
+file=$(printf '%s\n' "$out" | grep -o '[0-9a-f-]\{36\}_kommunal.Initiieren.0401.xml' | head -n 1)
+[ -n "$file" ] && [ -f "$ex/exchange/out/$file" ] || { echo "assembled message not written: $out" >&2; exit 1; }
+grep -q '<ns5:planname>TestAdrian33</ns5:planname>' "$ex/exchange/out/$file"
+out=$(F --format csv query Ausgang --filter "datei = '$file'" --fields datei,zustand,typ)
+printf '%s\n' "$out" | grep -q "^$file,valid,0401" || { echo "$out" >&2; exit 1; }
+count=$(ls "$ex/exchange/out" | wc -l)
+sed 's|<ns5:planname>TestAdrian33</ns5:planname>|<ns5:x>1</ns5:x>|' "$tmp/inhalt.xml" > "$tmp/bad-inhalt.xml"
+set +e
+err=$(F create Ausgang "${header[@]}" "inhalt=0x$(od -An -v -tx1 "$tmp/bad-inhalt.xml" | tr -d ' \n')" 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 4 ] || { echo "invalid body: exit $rc, want 4: $err" >&2; exit 1; }
+printf '%s\n' "$err" | grep -q "SCHEMA_VALIDATION_FAILED"
+[ "$(ls "$ex/exchange/out" | wc -l)" -eq "$count" ] || { echo "an invalid body was written" >&2; exit 1; }
 
 kill -TERM "$daemon"
 wait "$daemon"
