@@ -126,7 +126,8 @@ void PooledConnection::Return() {
   pool_ = nullptr;
 }
 
-Result<std::unique_ptr<Connection>> ConnectionPool::Connect(ConnectionKind kind) const {
+Result<std::unique_ptr<Connection>> ConnectionPool::Connect(ConnectionKind kind,
+                                                            std::chrono::steady_clock::time_point deadline) const {
   std::string connection_string;
   {
     std::lock_guard lock(mu_);
@@ -144,6 +145,15 @@ Result<std::unique_ptr<Connection>> ConnectionPool::Connect(ConnectionKind kind)
   }
   SQLCHAR out[1024];
   SQLSMALLINT out_len = 0;
+  // One connect at a time per pool: psqlODBC 13 switches the process's LC_CTYPE with
+  // setlocale while it connects, which frees the locale name another connecting thread may be
+  // reading (AddressSanitizer caught it when connections were reopened after a restart).
+  std::unique_lock connecting(connect_mu_, std::defer_lock);
+  if (!connecting.try_lock_until(deadline)) {
+    return Status(StatusCode::kUnavailable,
+                  "another connection to the database was still being opened when the call's time ran out",
+                  "BACKEND_UNAVAILABLE");
+  }
   SQLRETURN rc = SQLDriverConnect(
       c->dbc_.get(), nullptr,
       reinterpret_cast<SQLCHAR*>(connection_string.data()),
@@ -230,7 +240,7 @@ Result<PooledConnection> ConnectionPool::Acquire(ConnectionKind want,
       ++(kind == ConnectionKind::kShort ? stats_.opened_short : stats_.opened_streaming);
       lock.unlock();
       other.reset();
-      Result<std::unique_ptr<Connection>> c = Connect(kind);
+      Result<std::unique_ptr<Connection>> c = Connect(kind, deadline);
       if (!c.ok()) {
         lock.lock();
         --open_;

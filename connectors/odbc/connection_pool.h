@@ -213,8 +213,12 @@ class ConnectionPool {
   }
 
   /// Opens a connection of `kind` (kStreaming or kShort) outside the pool's accounting (used
-  /// by Open to learn the dialect and fail early); it can be handed to Adopt afterwards.
-  Result<std::unique_ptr<Connection>> Connect(ConnectionKind kind = ConnectionKind::kStreaming) const;
+  /// by Open to learn the dialect and fail early); it can be handed to Adopt afterwards. The
+  /// pool's connects run one at a time; a caller still waiting for its turn at `deadline` is
+  /// UNAVAILABLE/BACKEND_UNAVAILABLE.
+  Result<std::unique_ptr<Connection>> Connect(
+      ConnectionKind kind = ConnectionKind::kStreaming,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) const;
   /// Puts a connection opened by Connect into the pool.
   void Adopt(std::unique_ptr<Connection> c);
 
@@ -257,6 +261,7 @@ class ConnectionPool {
   int login_timeout_seconds_;
   size_t statement_cache_size_;
   mutable std::mutex mu_;
+  mutable std::timed_mutex connect_mu_;  // held around SQLDriverConnect (see Connect)
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_[2];  // by kind, most recently returned last
   int open_ = 0;  // connections in idle_ plus those lent out, both kinds
