@@ -145,9 +145,9 @@ Result<std::unique_ptr<Connection>> ConnectionPool::Connect(ConnectionKind kind,
   }
   SQLCHAR out[1024];
   SQLSMALLINT out_len = 0;
-  // One connect at a time per pool: psqlODBC 13 switches the process's LC_CTYPE with
-  // setlocale while it connects, which frees the locale name another connecting thread may be
-  // reading (AddressSanitizer caught it when connections were reopened after a restart).
+  // One connect at a time per pool: psqlODBC 13 calls setlocale while it connects, which
+  // frees the locale name another connecting thread may be reading (AddressSanitizer caught
+  // it when connections were reopened after a restart).
   std::unique_lock connecting(connect_mu_, std::defer_lock);
   if (!connecting.try_lock_until(deadline)) {
     return Status(StatusCode::kUnavailable,
