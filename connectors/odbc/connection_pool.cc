@@ -233,11 +233,9 @@ Result<PooledConnection> ConnectionPool::Acquire(ConnectionKind want,
       other = std::move(idle_[1 - Index(kind)].front());  // the longest idle
       idle_[1 - Index(kind)].erase(idle_[1 - Index(kind)].begin());
       --open_;
-      ++stats_.made_room;
     }
     if (open_ < size_) {
       ++open_;
-      ++(kind == ConnectionKind::kShort ? stats_.opened_short : stats_.opened_streaming);
       lock.unlock();
       other.reset();
       Result<std::unique_ptr<Connection>> c = Connect(kind, deadline);

@@ -19,7 +19,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -158,13 +157,6 @@ class PooledConnection {
   std::unique_ptr<Connection> conn_;
 };
 
-/// What a pool did so far, for tests and operators.
-struct PoolStats {
-  int64_t opened_streaming = 0;  ///< Streaming connections opened.
-  int64_t opened_short = 0;      ///< Short connections opened.
-  int64_t made_room = 0;         ///< Idle connections closed to open one of the other kind.
-};
-
 /// The pool. Thread-safe.
 class ConnectionPool {
  public:
@@ -206,11 +198,6 @@ class ConnectionPool {
     connection_string_[1] = std::move(short_statements);
     distinct_ = connection_string_[0] != connection_string_[1];
   }
-  /// True if short connections are opened differently from streaming ones.
-  bool kinds_distinct() const {
-    std::lock_guard lock(mu_);
-    return distinct_;
-  }
 
   /// Opens a connection of `kind` (kStreaming or kShort) outside the pool's accounting (used
   /// by Open to learn the dialect and fail early); it can be handed to Adopt afterwards. The
@@ -235,16 +222,6 @@ class ConnectionPool {
 
   /// Most connections at once, both kinds together.
   int size() const { return size_; }
-  /// Connections open now (idle and lent out), both kinds together.
-  int open() const {
-    std::lock_guard lock(mu_);
-    return open_;
-  }
-  /// What the pool did so far.
-  PoolStats stats() const {
-    std::lock_guard lock(mu_);
-    return stats_;
-  }
 
  private:
   friend class PooledConnection;
@@ -265,7 +242,6 @@ class ConnectionPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_[2];  // by kind, most recently returned last
   int open_ = 0;  // connections in idle_ plus those lent out, both kinds
-  PoolStats stats_;
   std::vector<std::string> setup_;
   std::string validation_query_;
   std::chrono::milliseconds validate_after_{1000};
