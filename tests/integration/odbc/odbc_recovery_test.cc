@@ -44,14 +44,8 @@ cv1::FieldValue FV(const std::string& field, v1::Value v) {
 class RecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bindir = std::getenv("FACHADAPTER_TEST_PG_BINDIR");
-    if (!bindir || !*bindir) {
-      GTEST_SKIP() << "FACHADAPTER_TEST_PG_BINDIR is not set: no PostgreSQL to start "
-                      "(scripts/test-servers.sh prints it)";
-    }
-    if (ReadFile("/etc/odbcinst.ini").find("[PostgreSQL Unicode]") == std::string::npos) {
-      GTEST_SKIP() << "psqlODBC is not registered as 'PostgreSQL Unicode' in /etc/odbcinst.ini";
-    }
+    std::string bindir;
+    if (std::string why = PgServerUnavailable(&bindir); !why.empty()) GTEST_SKIP() << why;
     std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
     server_ = std::make_unique<PgServer>(bindir, dir_.path());
     std::string error;

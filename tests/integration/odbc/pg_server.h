@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <string>
 
+#include "test_util.h"
+
 namespace fachadapter::testing {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago; -1 if none could be found.
@@ -29,6 +31,20 @@ inline int FreePort() {
   }
   close(fd);
   return port;
+}
+
+/// Why a PostgreSQL server of the test's own cannot be started here (no bin directory, no
+/// psqlODBC registered), for GTEST_SKIP; empty if it can. `*bindir` gets the bin directory.
+inline std::string PgServerUnavailable(std::string* bindir) {
+  const char* dir = std::getenv("FACHADAPTER_TEST_PG_BINDIR");
+  if (!dir || !*dir) {
+    return "FACHADAPTER_TEST_PG_BINDIR is not set: no PostgreSQL to start (scripts/test-servers.sh prints it)";
+  }
+  if (ReadFile("/etc/odbcinst.ini").find("[PostgreSQL Unicode]") == std::string::npos) {
+    return "psqlODBC is not registered as 'PostgreSQL Unicode' in /etc/odbcinst.ini";
+  }
+  *bindir = dir;
+  return "";
 }
 
 /// A PostgreSQL server in a temporary directory. As root, its commands run as the system user

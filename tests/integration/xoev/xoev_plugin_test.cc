@@ -195,28 +195,14 @@ class XoevPluginTest : public ::testing::Test {
 
   int32_t Insert(const std::string& document, cv1::InsertResponse* resp, cv1::Error* error,
                  const std::string& idempotency_key = "", const std::string& uuid = "") {
-    cv1::InsertRequest req;
-    req.set_entity("outbound");
-    auto* fv = req.add_values();
-    fv->set_field("document");
-    fv->mutable_value()->set_bytes_value(document);
+    std::vector<std::pair<std::string, v1::Value>> values(1);
+    values[0].first = "document";
+    values[0].second.set_bytes_value(document);
     if (!uuid.empty()) {
-      auto* u = req.add_values();
-      u->set_field("message_uuid");
-      u->mutable_value()->set_string_value(uuid);
+      values.emplace_back("message_uuid", v1::Value());
+      values.back().second.set_string_value(uuid);
     }
-    req.set_idempotency_key(idempotency_key);
-    std::string bytes = req.SerializeAsString();
-    FaBuffer out{};
-    int32_t rc = P().t.call(inst_, nullptr, FA_METHOD_INSERT, reinterpret_cast<const uint8_t*>(bytes.data()),
-                            bytes.size(), &out);
-    std::string resp_bytes = Take(&out);
-    if (rc == FA_OK) {
-      resp->ParseFromString(resp_bytes);
-    } else {
-      *error = ErrorOf(resp_bytes);
-    }
-    return rc;
+    return InsertFields(values, resp, error, idempotency_key);
   }
 
   // An Insert on outbound with these fields (string values unless given as v1::Value).
