@@ -61,7 +61,9 @@ extern "C" {
 /*
  * A byte buffer handed from one side to the other.
  * OWNERSHIP: the side that filled it owns the memory; the receiver calls release(buffer)
- * exactly once when done (if release is not NULL) and must not free data itself.
+ * exactly once when done (if release is not NULL) and must not free data itself. The data
+ * stays valid until then, also across later calls (the host keeps a scan batch while it asks
+ * for the next one), and release may be called from any thread.
  */
 typedef struct FaBuffer {
   uint8_t* data;                          /* Bytes; NULL when size is 0. */
