@@ -129,6 +129,19 @@ entities:
     return req;
   }
 
+  // Sets the request's filter to the one condition `field op value`.
+  static void Where(v1::QueryRequest* req, const std::string& field, v1::Operator op, v1::Value value) {
+    auto* c = req->mutable_filter()->mutable_field();
+    c->set_field(field);
+    c->set_op(op);
+    *c->mutable_value() = std::move(value);
+  }
+  static v1::Value Text(const std::string& s) {
+    v1::Value v;
+    v.set_string_value(s);
+    return v;
+  }
+
   TempDir dir_;
   std::unique_ptr<Engine> engine_;
 };
@@ -147,10 +160,7 @@ TEST_F(EngineForwardTest, ProjectionOrderAndPushedFilterAreForwarded) {
   auto* o = req.add_order_by();
   o->set_field("id");
   o->set_descending(true);
-  auto* c = req.mutable_filter()->mutable_field();
-  c->set_field("ort");
-  c->set_op(v1::OPERATOR_EQ);
-  c->mutable_value()->set_string_value("Köln");
+  Where(&req, "ort", v1::OPERATOR_EQ, Text("Köln"));
   Stream s = Same(req);
   EXPECT_GT(s.records, 10);
   EXPECT_GT(s.forwarded, 0);
@@ -211,10 +221,7 @@ TEST_F(EngineForwardTest, MappedAndMaskedFieldsAreConvertedFromTheEncodedBatch) 
 TEST_F(EngineForwardTest, AFilterLeftToTheCoreIsNotForwarded) {
   // A prefix on a trimmed field is not pushed down: the core evaluates it on API values.
   v1::QueryRequest residual = Request("Mapped", 10);
-  auto* c = residual.mutable_filter()->mutable_field();
-  c->set_field("kennzeichen");
-  c->set_op(v1::OPERATOR_PREFIX);
-  c->mutable_value()->set_string_value("A1");
+  Where(&residual, "kennzeichen", v1::OPERATOR_PREFIX, Text("A1"));
   Stream r = Same(residual);
   EXPECT_EQ(r.records, 19);
   EXPECT_EQ(r.forwarded, 0);
@@ -232,10 +239,9 @@ TEST_F(EngineForwardTest, AValueThatDoesNotConvertFailsAsOnThePath) {
 
 TEST_F(EngineForwardTest, EmptyResultStillNamesTheFields) {
   v1::QueryRequest req = Request("Raw", 10);
-  auto* c = req.mutable_filter()->mutable_field();
-  c->set_field("id");
-  c->set_op(v1::OPERATOR_GT);
-  c->mutable_value()->set_int_value(1000);
+  v1::Value big;
+  big.set_int_value(1000);
+  Where(&req, "id", v1::OPERATOR_GT, big);
   Stream s = Same(req);
   EXPECT_EQ(s.records, 0);
   ASSERT_EQ(s.messages.size(), 1u);
