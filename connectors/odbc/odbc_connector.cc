@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "scan_cursor.h"
 #include "writes.h"
 
 namespace fachadapter::odbc {
@@ -98,6 +97,7 @@ Status OdbcConnector::Open(const cv1::OpenRequest& request) {
   host().Log(FA_LOG_INFO, "source '" + source_name_ + "': connected to " + source_.dialect.dbms_name() +
                               " " + source_.dialect.dbms_version() + " through ODBC driver " +
                               source_.dialect.driver_name());
+  scans_.LogPolicy(source_, host());
   return Status::OK();
 }
 
@@ -127,7 +127,7 @@ Status OdbcConnector::DescribeOnce(const cv1::DescribeRequest& request, cv1::Des
 Result<std::unique_ptr<sdk::ScanCursor>> OdbcConnector::Scan(const cv1::ScanRequest& request,
                                                              sdk::CallContext& ctx) {
   // Retried only until the scan starts: once rows went out, a repeat could duplicate them.
-  return WithRetries(ctx, [&] { return StartScan(source_, request, ctx, host()); });
+  return WithRetries(ctx, [&] { return scans_.Start(source_, request, ctx, host()); });
 }
 
 Status OdbcConnector::Insert(const cv1::InsertRequest& request, cv1::InsertResponse* response,

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "chunked_scan.h"
 #include "fachadapter/connector/sdk.h"
 #include "idempotency_store.h"
 #include "odbc_source.h"
@@ -50,6 +51,7 @@ class OdbcConnector final : public sdk::Connector {
   std::string source_name_;
   OdbcSource source_;
   std::unique_ptr<IdempotencyStore> idempotency_;
+  ChunkedScans scans_;  // starts scans, in chunks where the driver would not stream
 };
 
 }  // namespace fachadapter::odbc

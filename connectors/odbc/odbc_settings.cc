@@ -23,6 +23,7 @@ constexpr IntSetting kIntSettings[] = {
     {"batch_size", &OdbcSettings::batch_size, 1, 100000},
     {"pool_size", &OdbcSettings::pool_size, 1, 1024},
     {"login_timeout_seconds", &OdbcSettings::login_timeout_seconds, 0, 3600},
+    {"scan_chunk_rows", &OdbcSettings::scan_chunk_rows, 0, 100000000},
 };
 
 constexpr const char* kStringSettings[] = {"connection_string", "schema"};
@@ -199,8 +200,8 @@ Result<OdbcSettings> ParseSettings(const google::protobuf::Struct& settings) {
     }
     if (!known) {
       return Unknown("", key,
-                     "connection_string, batch_size, pool_size, login_timeout_seconds, schema, views, "
-                     "queries");
+                     "connection_string, batch_size, pool_size, login_timeout_seconds, scan_chunk_rows, "
+                     "schema, views, queries");
     }
   }
   if (!have_connection_string) {

@@ -52,6 +52,11 @@ struct OdbcSettings {
   int32_t pool_size = 4;
   /// SQL_ATTR_LOGIN_TIMEOUT in seconds; 0 leaves the driver's default. 0..3600.
   int32_t login_timeout_seconds = 0;
+  /// Rows per statement of a chunked scan (chunked_scan.h): a scan that may return more
+  /// rows runs as several bounded statements in key order. 0: never chunked. -1 (the
+  /// setting absent): kDefaultScanChunkRows where the driver reads whole results into
+  /// memory (MariaDB, MySQL), else never. 0..100000000.
+  int32_t scan_chunk_rows = -1;
   /// Only tables of this schema are discovered, named without the schema. Empty: all
   /// schemas the connection sees (names are qualified as "schema.table" only where a table
   /// name occurs in more than one schema).
