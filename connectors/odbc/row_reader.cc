@@ -59,10 +59,11 @@ RowReader::RowReader(const Table& table, std::vector<int> select, size_t rows)
   if (row_bytes > 0 && rows_ * row_bytes > kMaxBlockBytes) {
     rows_ = std::max<size_t>(1, kMaxBlockBytes / row_bytes);
   }
+  double_bufferable_ = !any_long && rows_ > 1 && 2 * rows_ * row_bytes <= kMaxBlockBytes;
   for (Buffer& b : buffers_) {
     if (!b.bound) continue;
-    b.data.resize(static_cast<size_t>(b.width) * rows_);
-    b.ind.resize(rows_);
+    b.data[0].resize(static_cast<size_t>(b.width) * rows_);
+    b.ind[0].resize(rows_);
   }
 }
 
@@ -87,11 +88,21 @@ Status RowReader::Bind(SQLHSTMT stmt) {
   }
   FA_RETURN_IF_ERROR(Check(SQLSetStmtAttr(stmt, SQL_ATTR_ROWS_FETCHED_PTR, &fetched_, 0),
                            SQL_HANDLE_STMT, stmt, "setting the rows-fetched pointer"));
+  read_set_ = 0;
+  return BindSet(stmt, 0);
+}
+
+Status RowReader::BindSet(SQLHSTMT stmt, int set) {
   for (size_t i = 0; i < buffers_.size(); ++i) {
     Buffer& b = buffers_[i];
     if (!b.bound) continue;
+    // Sized for the rows the first Bind settled on (a driver may have taken fewer).
+    if (b.data[set].size() < static_cast<size_t>(b.width) * rows_) {
+      b.data[set].resize(static_cast<size_t>(b.width) * rows_);
+      b.ind[set].resize(rows_);
+    }
     FA_RETURN_IF_ERROR(Check(SQLBindCol(stmt, static_cast<SQLUSMALLINT>(i + 1), b.c_type,
-                                        b.data.data(), b.width, b.ind.data()),
+                                        b.data[set].data(), b.width, b.ind[set].data()),
                              SQL_HANDLE_STMT, stmt,
                              "binding column '" + table_.columns[b.column].name + "'"));
   }
@@ -184,12 +195,12 @@ Status RowReader::Decode(SQLHSTMT stmt, size_t row, size_t pos, v1::Value* out) 
   Buffer& b = buffers_[pos];
   if (!b.bound) return GetLong(stmt, b, out);
   const Column& c = table_.columns[b.column];
-  SQLLEN ind = b.ind[row];
+  SQLLEN ind = b.ind[read_set_][row];
   if (ind == SQL_NULL_DATA) {
     out->set_null_value(v1::NULL_VALUE);
     return Status::OK();
   }
-  const char* p = b.data.data() + static_cast<size_t>(b.width) * row;
+  const char* p = b.data[read_set_].data() + static_cast<size_t>(b.width) * row;
   auto text_fits = [&](SQLLEN terminator) { return ind != SQL_NO_TOTAL && ind <= b.width - terminator; };
   auto too_long = [&]() { return TooLong(b); };
   switch (c.type) {
@@ -228,12 +239,12 @@ Status RowReader::Encode(SQLHSTMT stmt, size_t row, size_t pos, sdk::wire::WireB
     return Status::OK();
   }
   const Column& c = table_.columns[b.column];
-  SQLLEN ind = b.ind[row];
+  SQLLEN ind = b.ind[read_set_][row];
   if (ind == SQL_NULL_DATA) {
     wire::PutNullValue(out);
     return Status::OK();
   }
-  const char* p = b.data.data() + static_cast<size_t>(b.width) * row;
+  const char* p = b.data[read_set_].data() + static_cast<size_t>(b.width) * row;
   auto text_fits = [&](SQLLEN terminator) { return ind != SQL_NO_TOTAL && ind <= b.width - terminator; };
   // Each case writes what Decode's value serializes to (the byte comparison in
   // tests/integration/odbc/odbc_wire_test.cc holds the two together).

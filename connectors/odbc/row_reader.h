@@ -5,6 +5,10 @@
 // SQLFetch, SQL_ATTR_ROWS_FETCHED_PTR). Columns too long to bind sensibly (LOBs, unknown
 // length) are read with SQLGetData after the bound ones; ODBC allows that only one row at a
 // time unless the driver supports SQL_GD_BLOCK, so such a result is fetched row by row.
+//
+// Bound columns may have a second set of buffers, so that one block can be fetched into one
+// set (on another thread) while the block in the other is decoded (see FetchAhead in
+// scan_cursor.cc).
 #ifndef FACHADAPTER_CONNECTORS_ODBC_ROW_READER_H_
 #define FACHADAPTER_CONNECTORS_ODBC_ROW_READER_H_
 
@@ -32,9 +36,18 @@ class RowReader {
   /// a column is read with SQLGetData).
   RowReader(const Table& table, std::vector<int> select, size_t rows);
 
-  /// Sets the row array size and binds the buffers to an executed or prepared statement.
+  /// Sets the row array size and binds the buffers (set 0) to an executed or prepared
+  /// statement; Decode and Encode then read set 0.
   Status Bind(SQLHSTMT stmt);
-  /// Fetches the next block. Returns the number of rows in it; 0 at the end.
+  /// Binds buffer set `set` (0 or 1; set 1 is allocated on first use) to the statement, so
+  /// that the next Fetch fills it while Decode and Encode still read the other one. Only
+  /// when every column is bound (all_bound()).
+  Status BindSet(SQLHSTMT stmt, int set);
+  /// Makes Decode and Encode read buffer set `set` (the one the last Fetch into it filled).
+  void ReadSet(int set) { read_set_ = set; }
+  /// Fetches the next block into the bound set. Returns the number of rows in it; 0 at the
+  /// end. Touches no buffer of the other set, so it may run on another thread while that
+  /// set is decoded (nothing else may use the statement meanwhile).
   Result<size_t> Fetch(SQLHSTMT stmt);
   /// Decodes select position `pos` of row `row` of the current block into `out`. Long
   /// columns must be decoded in select order, once per row (SQLGetData). A value longer than
@@ -50,6 +63,9 @@ class RowReader {
 
   /// Rows per fetch actually in effect.
   size_t rows_per_fetch() const { return rows_; }
+  /// Whether every selected column is bound (none read with SQLGetData), and a second set of
+  /// buffers stays within kMaxBlockBytes with the first.
+  bool can_double_buffer() const { return double_bufferable_; }
 
  private:
   struct Buffer {
@@ -58,8 +74,8 @@ class RowReader {
     SQLLEN width = 0;           // bytes per row
     bool bound = true;          // false: read with SQLGetData
     bool zoned = false;         // an instant selected as UTC (IsZonedTimestampType)
-    std::vector<char> data;     // width * rows
-    std::vector<SQLLEN> ind;    // rows
+    std::vector<char> data[2];   // per set: width * rows
+    std::vector<SQLLEN> ind[2];  // per set: rows
   };
   Status GetLong(SQLHSTMT stmt, Buffer& b, v1::Value* out);
   // Decodes a text or binary image of a value of column `c`.
@@ -74,6 +90,8 @@ class RowReader {
   const Table& table_;
   size_t rows_;
   SQLULEN fetched_ = 0;
+  int read_set_ = 0;
+  bool double_bufferable_ = false;
   std::vector<Buffer> buffers_;
   std::string scratch_;  // reused for SQLGetData
   std::string decimal_;  // reused for canonical decimal text

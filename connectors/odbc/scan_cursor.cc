@@ -1,7 +1,11 @@
 #include "scan_cursor.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "parameters.h"
@@ -18,6 +22,69 @@ namespace {
 // Upper bound of rows per batch whatever a request asks for: keeps the bound buffers and one
 // ScanBatch message within reasonable memory.
 constexpr int32_t kMaxBatchRows = 10000;
+
+// Fetches the next block on a thread of its own while the scan encodes the current one: a
+// driver's SQLFetch (psqlODBC: the FETCH round trip plus converting every value) and the
+// encoding then overlap instead of taking turns. The statement is used by one thread at a
+// time: the scan touches it only between Wait and the next Start.
+class FetchAhead {
+ public:
+  FetchAhead(RowReader& reader, SQLHSTMT stmt) : reader_(reader), stmt_(stmt), thread_([this] { Loop(); }) {}
+  FetchAhead(const FetchAhead&) = delete;
+  FetchAhead& operator=(const FetchAhead&) = delete;
+  // Waits for a fetch still running (at most one block): the statement must be idle before
+  // the scan closes or reuses it.
+  ~FetchAhead() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // Starts fetching into the buffers bound now. No fetch may be running.
+  void Start() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requested_ = true;
+      result_.reset();
+    }
+    cv_.notify_all();
+  }
+  // The result of the fetch started last.
+  Result<size_t> Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return result_.has_value(); });
+    Result<size_t> r = std::move(*result_);
+    result_.reset();
+    return r;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return requested_ || stop_; });
+      if (!requested_) return;
+      lock.unlock();
+      Result<size_t> r = reader_.Fetch(stmt_);
+      lock.lock();
+      requested_ = false;
+      result_.emplace(std::move(r));
+      cv_.notify_all();
+    }
+  }
+
+  RowReader& reader_;
+  SQLHSTMT stmt_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool requested_ = false;
+  bool stop_ = false;
+  std::optional<Result<size_t>> result_;
+  std::thread thread_;  // last: starts once the members above exist
+};
 
 class OdbcScanCursor final : public sdk::ScanCursor {
  public:
@@ -58,6 +125,20 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   }
 
   ~OdbcScanCursor() override {
+    if (pending_) {
+      // The scan ended (early) with a block on its way: it is fetched all the same, and
+      // counted, before the statement is closed.
+      pending_ = false;
+      Result<size_t> n = ahead_->Wait();
+      if (!n.ok()) {
+        failed_ = true;
+        (void)conn_->Note(n.status());  // marks a lost connection
+      } else {
+        fetched_ += static_cast<int64_t>(*n);
+        if (*n == 0) at_end_ = true;
+      }
+    }
+    ahead_.reset();
     if (!cache_key_.empty()) {
       // A statement is reused only once its result was read to the end: the SQLite driver
       // (StepAPI=1) executes a statement closed in mid-result again without rows. A bounded
@@ -155,15 +236,46 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   // Fetches the next block when the current one is used up; sets done_ at the end.
   Status FetchIfNeeded() {
     if (row_ < rows_in_block_) return Status::OK();
-    Result<size_t> n = reader_.Fetch(stmt_);
+    Result<size_t> n = size_t{0};
+    if (pending_) {
+      pending_ = false;
+      n = ahead_->Wait();
+    } else {
+      n = reader_.Fetch(stmt_);
+    }
     if (!n.ok()) {
       failed_ = true;
       return conn_->Note(n.status().WithContext("scan of '" + table_->name + "'"));
     }
+    reader_.ReadSet(fill_set_);
     rows_in_block_ = *n;
     row_ = 0;
     fetched_ += static_cast<int64_t>(*n);
-    if (rows_in_block_ == 0) done_ = at_end_ = true;
+    if (rows_in_block_ == 0) {
+      done_ = at_end_ = true;
+      return Status::OK();
+    }
+    return FetchAheadIfUseful();
+  }
+
+  // Starts fetching the block after the current one into the other buffer set, where the
+  // result seems to go on: the block just read was full and the limit is not reached. A
+  // result of one block (the most common small one) never starts the thread.
+  Status FetchAheadIfUseful() {
+    if (!reader_.can_double_buffer() || rows_in_block_ < reader_.rows_per_fetch()) return Status::OK();
+    if (limit_ > 0 && fetched_ >= limit_) return Status::OK();
+    Status s = reader_.BindSet(stmt_, 1 - fill_set_);
+    if (!s.ok()) {
+      failed_ = true;
+      return conn_->Note(s.WithContext("scan of '" + table_->name + "'"));
+    }
+    fill_set_ = 1 - fill_set_;
+    if (!ahead_) {
+      ahead_ = std::make_unique<FetchAhead>(reader_, stmt_);
+      host_.CounterAdd(kFetchAheadScansCounter, 1);
+    }
+    ahead_->Start();
+    pending_ = true;
     return Status::OK();
   }
 
@@ -258,6 +370,9 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   ParamSet params_;  // bound to stmt_: must live as long as it
   std::vector<v1::Value> args_;  // a named query's parameter values
   RowReader reader_;
+  std::unique_ptr<FetchAhead> ahead_;  // started by the first full block of a longer result
+  bool pending_ = false;  // ahead_ is fetching a block not yet waited for
+  int fill_set_ = 0;      // the buffer set the statement fills (the last fetch filled)
   size_t batch_rows_;
   int64_t limit_;
   bool with_etag_;

@@ -33,12 +33,19 @@ inline constexpr std::string_view kStatementsPreparedCounter = "odbc_statements_
 /// on their connection again, with new parameters.
 inline constexpr std::string_view kStatementsReusedCounter = "odbc_statements_reused";
 
+/// Name of the host counter metric counting scans that fetched ahead: their result went on
+/// past its first full block, so each further block was fetched on a thread of its own while
+/// the one before was encoded.
+inline constexpr std::string_view kFetchAheadScansCounter = "odbc_scans_fetching_ahead";
+
 /// Starts a scan on a pooled connection, which the cursor keeps until it is destroyed. The
 /// cursor adds to `host`'s counter kRowsFetchedCounter when it ends. The first scan with a
 /// limit logs (info) which limit clause the database accepted.
 ///
 /// A scan whose limit is at most the source's batch_size runs on a short connection (see
-/// ConnectionKind), any other on a streaming one. The statement is prepared once per
+/// ConnectionKind), any other on a streaming one. Once a result goes on past a full block,
+/// the next block is fetched while the current one is encoded (two sets of bound buffers;
+/// where a column is read with SQLGetData, block by block as before). The statement is prepared once per
 /// connection and SQL text (with its parameter types) and executed again with new parameters
 /// by later scans on that connection (Connection::statements()).
 Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,

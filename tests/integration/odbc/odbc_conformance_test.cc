@@ -483,6 +483,61 @@ TEST_P(ConformanceTest, LimitAndBlockFetchAcrossBatches) {
   EXPECT_EQ(all.records.back().values(1).string_value(), "Zahl 2500");
 }
 
+// Past its first full block, a scan fetches the next block into a second set of buffers on
+// another thread while it encodes the current one. Every row of every block must come out
+// intact and in order whatever the block size, a scan left in mid-result (a block on its way)
+// must leave its connection and statement fit for the next scan, and a result of one block
+// never starts the thread.
+TEST_P(ConformanceTest, FetchAheadKeepsEveryBlockIntact) {
+  Open(/*batch_size=*/100);
+  const char* kAhead = "odbc_scans_fetching_ahead";
+  auto scan = [&](int batch_size, int64_t limit = 0) {
+    cv1::ScanRequest req;
+    req.set_entity("zahl");
+    req.add_order()->set_field("n");
+    req.set_batch_size(batch_size);
+    req.set_limit(limit);
+    return req;
+  };
+  auto expect_rows = [](const Instance::ScanResult& r, size_t count, const std::string& what) {
+    ASSERT_TRUE(r.ok()) << what << ": " << r.error.message();
+    ASSERT_EQ(r.records.size(), count) << what;
+    for (size_t i = 0; i < count; ++i) {
+      const int64_t n = static_cast<int64_t>(i + 1);
+      ASSERT_EQ(r.records[i].values(0).int_value(), n) << what << ", row " << i;
+      ASSERT_EQ(r.records[i].values(1).string_value(), "Zahl " + std::to_string(n)) << what << ", row " << i;
+    }
+  };
+
+  // One block (2500 rows fit one fetch of 5000): no thread.
+  expect_rows(inst_->Scan(scan(5000)), 2500, "one block");
+  EXPECT_EQ(inst_->counter(kAhead), 0);
+
+  int64_t ahead = 0;
+  for (int batch : {2, 7, 100, 999, 2500}) {
+    expect_rows(inst_->Scan(scan(batch)), 2500, "blocks of " + std::to_string(batch));
+    EXPECT_EQ(inst_->counter(kAhead), ++ahead) << "blocks of " << batch;
+  }
+  // Limits ending inside a block, at a block's end and after a full last block.
+  expect_rows(inst_->Scan(scan(7, 250)), 250, "limit 250 in blocks of 7");
+  expect_rows(inst_->Scan(scan(10, 250)), 250, "limit 250 in blocks of 10");
+  expect_rows(inst_->Scan(scan(100, 2500)), 2500, "limit 2500 in blocks of 100");
+
+  // Left after two batches, with the third block on its way, a few times over: each time the
+  // pooled connection and its cached statement serve the next scan from the first row.
+  for (int round = 0; round < 3; ++round) {
+    auto part = inst_->Scan(scan(7), nullptr, /*max_batches=*/2);
+    ASSERT_TRUE(part.ok()) << part.error.message();
+    ASSERT_EQ(part.records.size(), 14u);
+    expect_rows(inst_->Scan(scan(7)), 2500, "after a scan left in mid-result");
+  }
+  // Cancelled by the client in mid-result: CANCELLED, then the next scan is whole.
+  TestCallContext ctx;
+  auto cancelled = inst_->Scan(scan(7), &ctx, 100000, /*cancel_after_batches=*/3);
+  EXPECT_EQ(cancelled.code, 1) << cancelled.error.message();  // CANCELLED
+  expect_rows(inst_->Scan(scan(7)), 2500, "after a cancelled scan");
+}
+
 // Heap memory in use by this process in KiB: live allocations, not what the allocator keeps
 // resident after frees (so earlier tests in the same process do not hide growth).
 int64_t HeapInUseKiB() {
