@@ -161,7 +161,9 @@ class ChunkedScanCursor final : public sdk::ScanCursor {
       }
       if (out_fields_ > 0) {
         for (v1::Record& r : *records) {
-          if (r.values_size() > out_fields_) r.mutable_values()->DeleteSubrange(out_fields_, r.values_size() - out_fields_);
+          if (r.values_size() > out_fields_) {
+            r.mutable_values()->DeleteSubrange(out_fields_, r.values_size() - out_fields_);
+          }
         }
         if (out->fields_size() > out_fields_) {
           out->mutable_fields()->DeleteSubrange(out_fields_, out->fields_size() - out_fields_);

@@ -406,6 +406,11 @@ TEST_P(ChunkedScanTest, ChunkingIsOnByDefaultOnlyWhereTheDriverDoesNotStream) {
     chunked_by_default = chunked_by_default || line.find("statements of 50000 rows") != std::string::npos;
   }
   EXPECT_EQ(chunked_by_default, GetParam() == Backend::kMariaDb);
+  bool warned_off = false;
+  for (const std::string& line : plain_->log()) {
+    warned_off = warned_off || line.find("scan_chunk_rows is 0") != std::string::npos;
+  }
+  EXPECT_EQ(warned_off, GetParam() == Backend::kMariaDb) << "turning chunking off on MariaDB is warned about";
   // Small results are one chunk either way.
   const int64_t before = automatic->counter(kChunks);
   ExpectSame(*automatic, Request("person", {"id"}, {}), 5);
