@@ -9,6 +9,8 @@ packages=(
   # libraries
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libyaml-cpp-dev unixodbc-dev libxml2-dev libboost-dev
+  # tcmalloc for fachadapterd (its drivers and gRPC allocate on many threads)
+  libgoogle-perftools-dev
   # ODBC drivers and tools for the examples and tests
   unixodbc odbcinst libsqliteodbc sqlite3 libsqlite3-dev
   # database servers and their ODBC drivers for the ODBC connector's tests (scripts/test-servers.sh)

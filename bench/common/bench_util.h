@@ -145,6 +145,15 @@ inline double ProcStatusMb(pid_t pid, const char* key) {
   return 0;
 }
 
+/// The allocator a running process uses, from the libraries it has mapped: "tcmalloc",
+/// "jemalloc" or "glibc malloc". Printed beside the daemon's figures, since it changes them.
+inline std::string AllocatorOf(pid_t pid) {
+  const std::string maps = ReadFile("/proc/" + std::to_string(pid) + "/maps");
+  if (maps.find("libtcmalloc") != std::string::npos) return "tcmalloc";
+  if (maps.find("libjemalloc") != std::string::npos) return "jemalloc";
+  return "glibc malloc";
+}
+
 /// Peak resident memory of a process in MB (VmHWM), 0 if unknown.
 inline double PeakRssMb(pid_t pid) { return ProcStatusMb(pid, "VmHWM:"); }
 

@@ -258,8 +258,9 @@ int Run(const Options& o) {
   args.SetMaxReceiveMessageSize(-1);
   auto channel = grpc::CreateCustomChannel(daemon.address(), grpc::InsecureChannelCredentials(), args);
   auto stub = v1::Adapter::NewStub(channel);
-  std::printf("daemon %s (pid %d) on %s; entity %s = table %s, %zu fields, %" PRId64 " rows\n",
-              o.daemon.c_str(), static_cast<int>(daemon.pid()), daemon.address().c_str(), o.entity.c_str(),
+  std::printf("daemon %s (pid %d, %s) on %s; entity %s = table %s, %zu fields, %" PRId64 " rows\n",
+              o.daemon.c_str(), static_cast<int>(daemon.pid()), AllocatorOf(daemon.pid()).c_str(),
+              daemon.address().c_str(), o.entity.c_str(),
               spec.table.c_str(), spec.columns.size(), rows);
   std::printf("connection string (both): %s\n", connection_string.c_str());
   std::printf("baseline SQL: %s\n", sql.c_str());

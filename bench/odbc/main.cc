@@ -570,8 +570,8 @@ int Run(const Options& o) {
   const fs::path config = work.path() / "fachadapter.yaml";
   WriteConfig(o, cs, tables, config);
   DaemonProcess daemon(o.daemon, config, work.path() / "fachadapterd.log");
-  std::printf("daemon %s (pid %d) on %s\n\n", o.daemon.c_str(), static_cast<int>(daemon.pid()),
-              daemon.address().c_str());
+  std::printf("daemon %s (pid %d, %s) on %s\n\n", o.daemon.c_str(), static_cast<int>(daemon.pid()),
+              AllocatorOf(daemon.pid()).c_str(), daemon.address().c_str());
   auto stub = Connect(daemon.address());
   std::vector<std::string> verdicts;
 
