@@ -77,6 +77,7 @@ struct Options {
   // must stream), so the default compares against the database's real point-select rate.
   std::string raw_get_options = "UseDeclareFetch=0";
   std::string odbc_options;                  // ODBC attributes overriding the defaults, both sides
+  std::vector<std::pair<std::string, std::string>> source_settings;  // --source-setting, in order
   fs::path daemon;                           // default: beside this program
   bool keep = false;
 };
@@ -100,6 +101,8 @@ constexpr const char* kUsage =
     "  --raw-get-options S  ODBC attributes overriding the connection string of the get\n"
     "                     baseline only (default 'UseDeclareFetch=0': psqlODBC's default, no\n"
     "                     cursor; 'UseDeclareFetch=1' gives it the daemon's options)\n"
+    "  --source-setting K=V  an ODBC source setting for the daemon's config (YAML scalar), e.g.\n"
+    "                     fetch_ahead=false to see streaming without fetching ahead; repeatable\n"
     "  --daemon PATH      fachadapterd to start (default: the one beside this program)\n"
     "  --keep             keep the work folder (config, daemon log)\n";
 
@@ -123,6 +126,12 @@ Options ParseOptions(int argc, char** argv) {
     else if (a == "--get-seconds") o.get_seconds = static_cast<double>(ParseCount(a, value(), 1, 3600));
     else if (a == "--raw-get-options") o.raw_get_options = value();
     else if (a == "--odbc-options") o.odbc_options = value();
+    else if (a == "--source-setting") {
+      const std::string kv = value();
+      const size_t eq = kv.find('=');
+      if (eq == 0 || eq == std::string::npos) throw UsageError("--source-setting wants KEY=VALUE, not '" + kv + "'");
+      o.source_settings.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
     else if (a == "--daemon") o.daemon = value();
     else if (a == "--keep") o.keep = true;
     else if (a == "--only") {
@@ -253,6 +262,7 @@ void WriteConfig(const Options& o, const std::string& connection_string, const s
   source["settings"]["batch_size"] = o.fetch_rows;
   // As many connections as the baseline has.
   source["settings"]["pool_size"] = std::max(4, o.clients);
+  for (const auto& [key, value] : o.source_settings) source["settings"][key] = YAML::Load(value);
   for (int64_t rows : tables) {
     YAML::Node e = cfg["entities"][EntityName(rows)];
     e["source"] = "pg";
@@ -570,8 +580,10 @@ int Run(const Options& o) {
   const fs::path config = work.path() / "fachadapter.yaml";
   WriteConfig(o, cs, tables, config);
   DaemonProcess daemon(o.daemon, config, work.path() / "fachadapterd.log");
-  std::printf("daemon %s (pid %d, %s) on %s\n\n", o.daemon.c_str(), static_cast<int>(daemon.pid()),
+  std::printf("daemon %s (pid %d, %s) on %s\n", o.daemon.c_str(), static_cast<int>(daemon.pid()),
               AllocatorOf(daemon.pid()).c_str(), daemon.address().c_str());
+  for (const auto& [key, value] : o.source_settings) std::printf("source setting %s: %s\n", key.c_str(), value.c_str());
+  std::printf("\n");
   auto stub = Connect(daemon.address());
   std::vector<std::string> verdicts;
 

@@ -191,7 +191,10 @@ Result<OdbcSettings> ParseSettings(const google::protobuf::Struct& settings) {
         out.schema = value.string_value();
       }
     }
-    if (key == "views") {
+    if (key == "fetch_ahead") {
+      known = true;
+      FA_ASSIGN_OR_RETURN(out.fetch_ahead, BoolOf(value, key));
+    } else if (key == "views") {
       known = true;
       FA_ASSIGN_OR_RETURN(out.views, ParseViews(value));
     } else if (key == "queries") {
@@ -201,7 +204,7 @@ Result<OdbcSettings> ParseSettings(const google::protobuf::Struct& settings) {
     if (!known) {
       return Unknown("", key,
                      "connection_string, batch_size, pool_size, login_timeout_seconds, scan_chunk_rows, "
-                     "schema, views, queries");
+                     "fetch_ahead, schema, views, queries");
     }
   }
   if (!have_connection_string) {

@@ -57,6 +57,10 @@ struct OdbcSettings {
   /// setting absent): kDefaultScanChunkRows where the driver reads whole results into
   /// memory (MariaDB, MySQL), else never. 0..100000000.
   int32_t scan_chunk_rows = -1;
+  /// Whether a scan whose result goes on past a full block fetches the next block on a
+  /// thread of its own while the current one is encoded (see StartScan). Off for a driver
+  /// that will not have one statement used by two threads in turn.
+  bool fetch_ahead = true;
   /// Only tables of this schema are discovered, named without the schema. Empty: all
   /// schemas the connection sees (names are qualified as "schema.table" only where a table
   /// name occurs in more than one schema).

@@ -93,7 +93,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   OdbcScanCursor(const sdk::Host& host, PooledConnection conn, std::shared_ptr<const Table> table,
                  Projection projection, StmtHandle owned, SQLHSTMT stmt, std::string cache_key,
                  ParamSet params, std::vector<v1::Value> args, const cv1::ScanRequest& request,
-                 size_t batch_rows, int64_t drain_max)
+                 size_t batch_rows, int64_t drain_max, bool fetch_ahead)
       : host_(host), conn_(std::move(conn)), table_(std::move(table)), projection_(std::move(projection)),
         owned_(std::move(owned)), stmt_(stmt), cache_key_(std::move(cache_key)), drain_max_(drain_max),
         params_(std::move(params)), args_(std::move(args)),
@@ -101,6 +101,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
                 std::vector<int>(projection_.select.begin(),
                                  projection_.select.begin() + static_cast<std::ptrdiff_t>(projection_.sql_columns)),
                 batch_rows),
+        fetch_ahead_(fetch_ahead),
         batch_rows_(batch_rows),
         limit_(request.limit()), with_etag_(request.with_etag()) {
     fields_.assign(request.fields().begin(), request.fields().end());
@@ -262,7 +263,9 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   // result seems to go on: the block just read was full and the limit is not reached. A
   // result of one block (the most common small one) never starts the thread.
   Status FetchAheadIfUseful() {
-    if (!reader_.can_double_buffer() || rows_in_block_ < reader_.rows_per_fetch()) return Status::OK();
+    if (!fetch_ahead_ || !reader_.can_double_buffer() || rows_in_block_ < reader_.rows_per_fetch()) {
+      return Status::OK();
+    }
     if (limit_ > 0 && fetched_ >= limit_) return Status::OK();
     Status s = reader_.BindSet(stmt_, 1 - fill_set_);
     if (!s.ok()) {
@@ -373,6 +376,7 @@ class OdbcScanCursor final : public sdk::ScanCursor {
   std::unique_ptr<FetchAhead> ahead_;  // started by the first full block of a longer result
   bool pending_ = false;  // ahead_ is fetching a block not yet waited for
   int fill_set_ = 0;      // the buffer set the statement fills (the last fetch filled)
+  bool fetch_ahead_;      // the source's setting
   size_t batch_rows_;
   int64_t limit_;
   bool with_etag_;
@@ -583,7 +587,7 @@ Result<std::unique_ptr<sdk::ScanCursor>> StartScan(const OdbcSource& source,
   auto cursor = std::make_unique<OdbcScanCursor>(host, std::move(conn), table, std::move(projection),
                                                  std::move(owned), stmt, std::move(key), std::move(params),
                                                  std::move(args), request, batch_rows,
-                                                 source.settings.batch_size);
+                                                 source.settings.batch_size, source.settings.fetch_ahead);
   FA_RETURN_IF_ERROR(cursor->BindColumns());
   return std::unique_ptr<sdk::ScanCursor>(std::move(cursor));
 }

@@ -536,6 +536,11 @@ TEST_P(ConformanceTest, FetchAheadKeepsEveryBlockIntact) {
   auto cancelled = inst_->Scan(scan(7), &ctx, 100000, /*cancel_after_batches=*/3);
   EXPECT_EQ(cancelled.code, 1) << cancelled.error.message();  // CANCELLED
   expect_rows(inst_->Scan(scan(7)), 2500, "after a cancelled scan");
+
+  // Turned off by the operator: block after block on the scan's own thread.
+  OpenWith(R"({"fetch_ahead": false})");
+  expect_rows(inst_->Scan(scan(7)), 2500, "blocks of 7 without fetching ahead");
+  EXPECT_EQ(inst_->counter(kAhead), 0);
 }
 
 // Heap memory in use by this process in KiB: live allocations, not what the allocator keeps

@@ -165,6 +165,19 @@ TEST(SettingsTest, ParsesAndValidates) {
   EXPECT_EQ(r->pool_size, 4);
   (*s.mutable_fields())["batch_size"].set_number_value(1.5);
   EXPECT_EQ(ParseSettings(s).status().field(), "batch_size");
+  (*s.mutable_fields())["batch_size"].set_number_value(250);
+
+  EXPECT_TRUE(r->fetch_ahead);
+  (*s.mutable_fields())["fetch_ahead"].set_bool_value(false);
+  auto off = ParseSettings(s);
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->fetch_ahead);
+  (*s.mutable_fields())["fetch_ahead"].set_string_value("no");
+  Status bad = ParseSettings(s).status();
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.reason(), "INVALID_SETTING");
+  EXPECT_EQ(bad.field(), "fetch_ahead");
+  EXPECT_NE(bad.message().find("true or false"), std::string::npos) << bad.message();
 }
 
 }  // namespace
