@@ -71,8 +71,10 @@ class ChunkedScans {
   void LogPolicy(const OdbcSource& source, const sdk::Host& host) const;
 
   /// Starts a scan of `request` on `source`. A scan of an entity without a key (a view
-  /// without declared key, a named query without key) cannot be chunked: it runs as one
-  /// statement, and the first such scan of each entity logs a warning. The cursor delivers
+  /// without declared key, a named query without key), or ordered by a column whose
+  /// comparison through a bound parameter may disagree with the ORDER BY (TIME, long columns
+  /// read with SQLGetData, DECIMAL on SQLite), cannot be chunked: it runs as one statement,
+  /// and the first such scan of each entity (per reason) logs a warning. The cursor delivers
   /// exactly the batches' records, fields, limit, projection and etags one statement would;
   /// its batches may be cut at chunk ends. Only the start of the first chunk is the caller's
   /// to retry; a later chunk's start is retried by the cursor (no row of it went out yet).
@@ -81,11 +83,12 @@ class ChunkedScans {
                                                  sdk::CallContext& ctx, const sdk::Host& host);
 
  private:
-  // Logs the warning for `entity` unless done before.
-  void WarnUnchunked(const std::string& entity, const OdbcSource& source, const sdk::Host& host);
+  // Logs that scans of `entity` are not chunked because of `reason`, unless done before.
+  void WarnUnchunked(const std::string& entity, const std::string& reason, const OdbcSource& source,
+                     const sdk::Host& host);
 
   std::mutex mu_;
-  std::set<std::string, std::less<>> warned_;  // entities whose unchunked scan was logged
+  std::set<std::string, std::less<>> warned_;  // entity '\0' reason, for each warning logged
 };
 
 }  // namespace fachadapter::odbc
