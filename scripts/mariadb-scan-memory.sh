@@ -72,6 +72,9 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 lines=$(($(wc -l < "$work/out.csv") - 1))
+# The table's ids are 1..ROWS: a chunked scan delivers them in key order, each once.
+ids=$(awk -F, 'NR > 1 && $1 != NR - 1 { bad = 1; exit } END { print bad ? "ids not 1..N in order" : "ids 1..N in order" }' \
+  "$work/out.csv")
 grep -i "chunk" "$work/daemon.log" >&2 || true
-printf 'scan_chunk_rows=%s rows=%s records=%s daemon RSS before=%d MB peak (VmHWM)=%d MB time=%.1f s\n' \
-  "$chunk" "$rows" "$lines" $((before / 1024)) $((hwm / 1024)) "$(echo "$end - $start" | bc)"
+printf 'scan_chunk_rows=%s rows=%s records=%s (%s) daemon RSS before=%d MB peak (VmHWM)=%d MB time=%.1f s\n' \
+  "$chunk" "$rows" "$lines" "$ids" $((before / 1024)) $((hwm / 1024)) "$(echo "$end - $start" | bc)"

@@ -476,7 +476,7 @@ void ChunkedScans::LogPolicy(const OdbcSource& source, const sdk::Host& host) co
   if (rows > 0) {
     host.Log(FA_LOG_INFO,
              "scans that may return more than " + std::to_string(rows) + " rows run as statements of " +
-                 std::to_string(rows) + " rows each in key order" +
+                 std::to_string(rows) + " rows each, every one continuing after the last row of the one before" +
                  (source.settings.scan_chunk_rows >= 0
                       ? std::string(" (setting scan_chunk_rows)")
                       : " (setting scan_chunk_rows absent; " + driver + " reads whole results into memory)"));
