@@ -507,6 +507,13 @@ Result<std::unique_ptr<sdk::ScanCursor>> ChunkedScans::Start(const OdbcSource& s
   if (chunk_rows <= 0 || request.limit() < 0 || (request.limit() > 0 && request.limit() <= chunk_rows)) {
     return StartScan(source, request, ctx, host);
   }
+  if (source.dialect.limit_syntax() == static_cast<int>(LimitSyntax::kNone)) {
+    // A chunk's limit would be SQL_ATTR_MAX_ROWS, which a driver may ignore: each chunk would
+    // then hold the rest of the result instead of one chunk.
+    WarnUnchunked(request.entity(), "the database accepts no limit clause (LIMIT n or FETCH FIRST n ROWS ONLY)",
+                  source, host);
+    return StartScan(source, request, ctx, host);
+  }
   std::shared_ptr<const Table> table;
   {
     // Mostly from the cache; the connection goes back before the first chunk takes one.

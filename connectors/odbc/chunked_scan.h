@@ -73,8 +73,9 @@ class ChunkedScans {
   /// Starts a scan of `request` on `source`. A scan of an entity without a key (a view
   /// without declared key, a named query without key), or ordered by a column whose
   /// comparison through a bound parameter may disagree with the ORDER BY (TIME, long columns
-  /// read with SQLGetData, DECIMAL on SQLite), cannot be chunked: it runs as one statement,
-  /// and the first such scan of each entity (per reason) logs a warning. The cursor delivers
+  /// read with SQLGetData, DECIMAL on SQLite), or on a database known to take no limit clause,
+  /// cannot be chunked: it runs as one statement, and the first such scan of each entity (per
+  /// reason) logs a warning. The cursor delivers
   /// exactly the batches' records, fields, limit, projection and etags one statement would;
   /// its batches may be cut at chunk ends. Only the start of the first chunk is the caller's
   /// to retry; a later chunk's start is retried by the cursor (no row of it went out yet).
