@@ -1,11 +1,14 @@
 // Keyset chunking of scans (connectors/odbc/chunked_scan.h): a scan run as a sequence of
-// bounded statements delivers exactly what one statement delivers. Every case runs the same
+// bounded statements delivers exactly what one statement delivers. Most cases run the same
 // request on two instances of the plugin over one database, one with chunking off
-// (scan_chunk_rows: 0) and one with tiny chunks (3 or 7 rows), and compares fields, records,
+// (scan_chunk_rows: 0) and one with tiny chunks (3 or 7 rows), and compare fields, records,
 // etags and batch structure: ties in the order column broken by the key, NULLs ascending and
-// descending, several order columns, filters, projections without the order columns, limits
-// inside and at chunk ends, results of exactly one chunk, empty results, a composite key, a
-// named query, rows inserted during the scan. Counters show that several bounded statements ran.
+// descending, several order columns, every type as order column, filters, projections without
+// the order columns, limits inside and at chunk ends, results of exactly whole chunks, empty
+// results, a composite key, a named query. Others: rows inserted, changed and deleted between
+// chunks, cancellation, entities that are not chunked, the check that every chunk moves on,
+// the default per driver, the heap while 200,000 MariaDB rows stream, Next against NextEncoded
+// byte for byte, and the setting's bad values. Counters show that several bounded statements ran.
 //
 // Chunking does not depend on the driver, so it is forced on SQLite (always) as well as on
 // MariaDB, whose driver needs it, and PostgreSQL, when FACHADAPTER_TEST_MARIADB_DSN /
