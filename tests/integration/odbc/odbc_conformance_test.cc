@@ -819,8 +819,10 @@ TEST_P(ConformanceTest, SelectiveQueryFetchesOnlyTheMatchingRows) {
   EXPECT_EQ(inst_->counter("odbc_rows_fetched"), 3 + 5);
 
   // The limit went into the SQL, in the syntax the DBMS accepted when probed: SQLite has no
-  // FETCH FIRST; MariaDB lists LIMIT in SQL_KEYWORDS; PostgreSQL takes the standard's.
-  EXPECT_EQ(inst_->counter("odbc_scans_limited_in_sql"), 1);
+  // FETCH FIRST; MariaDB lists LIMIT in SQL_KEYWORDS; PostgreSQL takes the standard's. On
+  // MariaDB the unbounded scan is a chunked one (scan_chunk_rows, on by default for its
+  // driver), whose one statement carries LIMIT 50000 too.
+  EXPECT_EQ(inst_->counter("odbc_scans_limited_in_sql"), backend() == Backend::kMariaDb ? 2 : 1);
   std::string clause = backend() == Backend::kPostgres ? "as 'FETCH FIRST n ROWS ONLY'" : "as 'LIMIT n'";
   bool logged = false;
   for (const std::string& line : inst_->log()) logged = logged || line.find(clause) != std::string::npos;
