@@ -416,6 +416,15 @@ bool DriverMaterializesResults(const Dialect& dialect) {
   return ContainsNoCase(dbms, "mariadb") || ContainsNoCase(dbms, "mysql");
 }
 
+int64_t AutomaticChunkRows(const Table& table) {
+  int64_t row_bytes = 0;
+  for (const Column& c : table.columns) {
+    const int64_t width = c.long_data ? 4096 : (c.length > 0 ? std::min<int64_t>(c.length, 1 << 20) : 8);
+    row_bytes += width + 16;
+  }
+  return std::clamp<int64_t>(kChunkTargetBytes / std::max<int64_t>(row_bytes, 1), 1000, kDefaultScanChunkRows);
+}
+
 int64_t ScanChunkRows(const OdbcSettings& settings, const Dialect& dialect) {
   if (settings.scan_chunk_rows >= 0) return settings.scan_chunk_rows;
   return DriverMaterializesResults(dialect) ? kDefaultScanChunkRows : 0;
@@ -476,7 +485,11 @@ void ChunkedScans::LogPolicy(const OdbcSource& source, const sdk::Host& host) co
   if (rows > 0) {
     host.Log(FA_LOG_INFO,
              "scans that may return more than " + std::to_string(rows) + " rows run as statements of " +
-                 std::to_string(rows) + " rows each, every one continuing after the last row of the one before" +
+                 (source.settings.scan_chunk_rows >= 0
+                      ? std::to_string(rows) + " rows each"
+                      : "at most " + std::to_string(rows) + " rows each (fewer for wide rows: about " +
+                            std::to_string(kChunkTargetBytes >> 20) + " MB of declared row width)") +
+                 ", every one continuing after the last row of the one before" +
                  (source.settings.scan_chunk_rows >= 0
                       ? std::string(" (setting scan_chunk_rows)")
                       : " (setting scan_chunk_rows absent; " + driver + " reads whole results into memory)"));
@@ -562,8 +575,9 @@ Result<std::unique_ptr<sdk::ScanCursor>> ChunkedScans::Start(const OdbcSource& s
     sort_pos.push_back(pos);
   }
   const int out_fields = inner.fields_size() > request.fields_size() ? request.fields_size() : 0;
+  const int64_t rows = source.settings.scan_chunk_rows < 0 ? AutomaticChunkRows(*table) : chunk_rows;
   auto cursor = std::make_unique<ChunkedScanCursor>(source, host, std::move(inner), request, std::move(order),
-                                                    std::move(sort_pos), out_fields, chunk_rows);
+                                                    std::move(sort_pos), out_fields, rows);
   // Not retried here: the caller retries starting the scan as a whole.
   FA_RETURN_IF_ERROR(cursor->StartChunk(ctx, false));
   return std::unique_ptr<sdk::ScanCursor>(std::move(cursor));

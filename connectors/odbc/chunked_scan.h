@@ -29,10 +29,19 @@ namespace fachadapter::odbc {
 /// chunk, the last one included even when it finds no row).
 inline constexpr std::string_view kScanChunksCounter = "odbc_scan_chunks";
 
-/// Rows per chunk when the setting scan_chunk_rows is absent and the driver is known not to
-/// stream: large enough that the extra statements cost little against the rows they read,
-/// small enough that a chunk of wide rows stays in the tens of megabytes.
+/// Most rows per chunk when the setting scan_chunk_rows is absent and the driver is known not
+/// to stream: large enough that the extra statements cost little against the rows they read.
 inline constexpr int32_t kDefaultScanChunkRows = 50000;
+
+/// Without the setting, a chunk holds about this many bytes of declared row width (see
+/// AutomaticChunkRows), so that wide rows make smaller chunks.
+inline constexpr int64_t kChunkTargetBytes = 8 << 20;
+
+/// Rows per chunk of `table` when the setting is absent: kChunkTargetBytes over the declared
+/// width of a row (text and binary columns by their declared length, long columns counted as
+/// 4 KiB, 16 bytes more per column for the driver's bookkeeping), between 1,000 and
+/// kDefaultScanChunkRows.
+int64_t AutomaticChunkRows(const Table& table);
 
 /// True if the source's driver is known to read a whole result into client memory on
 /// SQLExecute, whatever the statement's options: MariaDB Connector/ODBC (libmaodbc; result-set

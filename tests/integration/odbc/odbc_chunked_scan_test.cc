@@ -496,7 +496,7 @@ TEST_P(ChunkedScanTest, ChunkingIsOnByDefaultOnlyWhereTheDriverDoesNotStream) {
   auto automatic = OpenOrFail("{}");
   bool chunked_by_default = false;
   for (const std::string& line : automatic->log()) {
-    chunked_by_default = chunked_by_default || line.find("statements of 50000 rows") != std::string::npos;
+    chunked_by_default = chunked_by_default || line.find("statements of at most 50000 rows each") != std::string::npos;
   }
   EXPECT_EQ(chunked_by_default, GetParam() == Backend::kMariaDb);
   bool warned_off = false;
