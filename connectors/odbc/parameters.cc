@@ -110,12 +110,13 @@ Status ParamSet::Add(const v1::Value& value, const Column& column, ParamUse use)
       p.fixed.date = ValueToDate(value.date_value());
       break;
     case v1::Value::kTimeValue:
-      // As text: SQL_C_TYPE_TIME has no fractional seconds.
+      // As text, and described as text: SQL_C_TYPE_TIME has no fractional seconds, and
+      // MariaDB Connector/ODBC 3.1 refuses text with a fraction described as SQL_TYPE_TIME
+      // (22008 "Datetime field overflow"). The DBMS converts it where it meets the column.
       p.text = TimeToText(value.time_value());
       p.c_type = SQL_C_CHAR;
-      p.sql_type = SQL_TYPE_TIME;
+      p.sql_type = SQL_VARCHAR;
       p.column_size = p.text.size();
-      p.digits = static_cast<SQLSMALLINT>(p.text.size() > 9 ? p.text.size() - 9 : 0);
       p.indicator = static_cast<SQLLEN>(p.text.size());
       break;
     case v1::Value::kTimestampValue: {

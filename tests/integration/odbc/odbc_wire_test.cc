@@ -276,6 +276,27 @@ TEST_P(WireTest, FilteredOrderedEmptyAndEtagScans) {
   EXPECT_EQ(with_etag[0].batch().records(0).etag().size(), 16u);
 }
 
+// A TIME with fractional seconds as a filter value: bound as text (ODBC's SQL_TIME_STRUCT has
+// no fraction), which MariaDB's driver refused as SQL_TYPE_TIME ("Datetime field overflow").
+TEST_P(WireTest, TimeWithFractionalSecondsFilters) {
+  auto count = [&](v1::Operator op, int32_t h, int32_t m, int32_t sec, int32_t nanos) {
+    cv1::ScanRequest req = Request("wert", {"id", "zeit"});
+    auto* f = req.mutable_filter()->mutable_field();
+    f->set_field("zeit");
+    f->set_op(op);
+    v1::TimeOfDay* t = f->mutable_value()->mutable_time_value();
+    t->set_hours(h);
+    t->set_minutes(m);
+    t->set_seconds(sec);
+    t->set_nanos(nanos);
+    return Records(Both(req));
+  };
+  // Rows i with i % 5 == 2 hold 17:45:30.5, i % 5 == 3 23:59:59.999; every seventh is NULL.
+  EXPECT_EQ(count(v1::OPERATOR_EQ, 17, 45, 30, 500000000), 205u);
+  EXPECT_EQ(count(v1::OPERATOR_GT, 23, 59, 59, 998000000), 206u);
+  EXPECT_EQ(count(v1::OPERATOR_EQ, 17, 45, 30, 0), 0u);
+}
+
 TEST_P(WireTest, LongColumnsReadPieceByPiece) {
   cv1::ScanRequest by_id = Request("lang");
   by_id.add_order()->set_field("id");
