@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "fachadapter/connector/wire.h"
+#include "fachadapter/keyset.h"
 #include "fachadapter/values.h"
 #include "scan_cursor.h"
 
@@ -19,22 +20,6 @@ bool ContainsNoCase(std::string_view text, std::string_view word) {
     return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
   });
   return it != text.end();
-}
-
-v1::Filter Condition(const std::string& field, v1::Operator op, const v1::Value* value = nullptr) {
-  v1::Filter f;
-  auto* c = f.mutable_field();
-  c->set_field(field);
-  c->set_op(op);
-  if (value) *c->mutable_value() = *value;
-  return f;
-}
-
-v1::Filter AllOf(std::vector<v1::Filter> parts) {
-  if (parts.size() == 1) return std::move(parts[0]);
-  v1::Filter f;
-  for (auto& p : parts) *f.mutable_and_()->add_filters() = std::move(p);
-  return f;
 }
 
 // Why a keyset condition on column `idx` of `table` could disagree with the ORDER BY, so that
@@ -447,36 +432,6 @@ std::vector<cv1::SortKey> TotalOrder(const Table& table,
     out.push_back(std::move(k));
   }
   return out;
-}
-
-std::optional<v1::Filter> AfterRowFilter(const std::vector<cv1::SortKey>& order,
-                                         const std::vector<v1::Value>& last) {
-  // (k1 after) OR (k1 same AND k2 after) OR ...; "same" for NULL is IS NULL, and "after"
-  // follows the API's NULL order: first ascending, last descending.
-  v1::Filter any;
-  for (size_t i = 0; i < order.size() && i < last.size(); ++i) {
-    const std::string& k = order[i].field();
-    std::vector<v1::Filter> parts;
-    for (size_t j = 0; j < i; ++j) {
-      const std::string& kj = order[j].field();
-      parts.push_back(IsNull(last[j]) ? Condition(kj, v1::OPERATOR_IS_NULL)
-                                      : Condition(kj, v1::OPERATOR_EQ, &last[j]));
-    }
-    if (!order[i].descending()) {
-      parts.push_back(IsNull(last[i]) ? Condition(k, v1::OPERATOR_IS_NOT_NULL)
-                                      : Condition(k, v1::OPERATOR_GT, &last[i]));
-    } else {
-      if (IsNull(last[i])) continue;  // NULLs come last descending: nothing after them here
-      v1::Filter after;
-      *after.mutable_or_()->add_filters() = Condition(k, v1::OPERATOR_LT, &last[i]);
-      *after.mutable_or_()->add_filters() = Condition(k, v1::OPERATOR_IS_NULL);
-      parts.push_back(std::move(after));
-    }
-    *any.mutable_or_()->add_filters() = AllOf(std::move(parts));
-  }
-  if (!any.has_or_()) return std::nullopt;
-  if (any.or_().filters_size() == 1) return v1::Filter(any.or_().filters(0));
-  return any;
 }
 
 void ChunkedScans::LogPolicy(const OdbcSource& source, const sdk::Host& host) const {

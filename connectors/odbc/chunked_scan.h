@@ -60,13 +60,6 @@ int64_t ScanChunkRows(const OdbcSettings& settings, const Dialect& dialect);
 std::vector<connector::v1::SortKey> TotalOrder(
     const Table& table, const google::protobuf::RepeatedPtrField<connector::v1::SortKey>& order);
 
-/// The raw condition "comes after the row whose sort values are `last`" in `order` (NULLs
-/// first ascending, last descending, as the API orders them): the condition the core writes
-/// for page tokens. `last` has one value per order key. nullopt if no row can come after it
-/// (every key descending and NULL there: NULLs come last).
-std::optional<v1::Filter> AfterRowFilter(const std::vector<connector::v1::SortKey>& order,
-                                         const std::vector<v1::Value>& last);
-
 /// Starts the scans of one source: chunked where the source's chunk size (ScanChunkRows) is
 /// set and the scan may return more rows than one chunk, else as one statement (StartScan).
 /// Thread-safe; one instance per source, living as long as its scans.

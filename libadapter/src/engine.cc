@@ -14,6 +14,7 @@
 #include <set>
 
 #include "fachadapter/filter_evaluator.h"
+#include "fachadapter/keyset.h"
 #include "fachadapter/security/audit_log.h"
 #include "fachadapter/values.h"
 #include "encoded_batch.h"
@@ -69,22 +70,6 @@ Status UnknownEntity(const std::string& name) {
                   "UNKNOWN_ENTITY", "entity");
 }
 
-// A raw field condition.
-v1::Filter RawCond(const std::string& field, v1::Operator op, const v1::Value* value = nullptr) {
-  v1::Filter f;
-  auto* c = f.mutable_field();
-  c->set_field(field);
-  c->set_op(op);
-  if (value) *c->mutable_value() = *value;
-  return f;
-}
-
-v1::Filter AndOf(std::vector<v1::Filter> parts) {
-  if (parts.size() == 1) return std::move(parts[0]);
-  v1::Filter f;
-  for (auto& p : parts) *f.mutable_and_()->add_filters() = std::move(p);
-  return f;
-}
 
 std::string DeterministicBytes(const google::protobuf::Message& m) {
   std::string out;
@@ -371,7 +356,7 @@ struct Engine::Impl {
     }
     if (HasRowRule(r)) FA_RETURN_IF_ERROR(RowFilter(e, r, &parts.emplace_back()));
     if (!parts.empty()) {
-      v1::Filter norm = parts.size() == 1 ? parts[0] : AndOf(parts);
+      v1::Filter norm = parts.size() == 1 ? parts[0] : AllOf(parts);
       std::vector<const v1::Filter*> conj;
       for (const auto& p : parts) {
         if (p.has_and_()) {
@@ -407,37 +392,16 @@ struct Engine::Impl {
     return Status::OK();
   }
 
-  // Raw condition "after the position `last`" in the plan's order (NULLs first ascending).
+  // Raw condition "after the position `last`" in the plan's order (keyset.h).
   Result<v1::Filter> KeysetFilter(const Plan& plan, const std::vector<v1::Value>& last) const {
     if (last.size() != plan.order.size()) {
       return InvalidArgument("page token does not fit this query", "INVALID_PAGE_TOKEN", "page_token");
     }
-    v1::Filter any;
-    for (size_t i = 0; i < plan.order.size(); ++i) {
-      std::vector<v1::Filter> parts;
-      for (size_t j = 0; j < i; ++j) {
-        const auto& k = plan.order[j].field();
-        parts.push_back(IsNull(last[j]) ? RawCond(k, v1::OPERATOR_IS_NULL)
-                                        : RawCond(k, v1::OPERATOR_EQ, &last[j]));
-      }
-      const auto& k = plan.order[i].field();
-      if (!plan.order[i].descending()) {
-        parts.push_back(IsNull(last[i]) ? RawCond(k, v1::OPERATOR_IS_NOT_NULL)
-                                        : RawCond(k, v1::OPERATOR_GT, &last[i]));
-      } else {
-        if (IsNull(last[i])) continue;  // NULLs come last descending: nothing after them here
-        v1::Filter after;
-        *after.mutable_or_()->add_filters() = RawCond(k, v1::OPERATOR_LT, &last[i]);
-        *after.mutable_or_()->add_filters() = RawCond(k, v1::OPERATOR_IS_NULL);
-        parts.push_back(std::move(after));
-      }
-      *any.mutable_or_()->add_filters() = AndOf(std::move(parts));
+    std::optional<v1::Filter> after = AfterRowFilter(plan.order, last);
+    if (!after) {  // position is past the end
+      return FieldCondition(plan.order[0].field(), v1::OPERATOR_IS_NULL);  // with the rest: matches nothing
     }
-    if (!any.has_or_()) {  // position is past the end
-      return RawCond(plan.order[0].field(), v1::OPERATOR_IS_NULL);  // with the rest: matches nothing
-    }
-    if (any.or_().filters_size() == 1) return v1::Filter(any.or_().filters(0));
-    return any;
+    return *std::move(after);
   }
 
   // Runs a plan batch by batch. Each connector batch is parsed on an arena that lives for that
@@ -463,7 +427,7 @@ struct Engine::Impl {
       FA_ASSIGN_OR_RETURN(v1::Filter ks, KeysetFilter(plan, tok.last_sort_values));
       pushed.push_back(std::move(ks));
     }
-    if (!pushed.empty()) *req.mutable_filter() = AndOf(std::move(pushed));
+    if (!pushed.empty()) *req.mutable_filter() = AllOf(std::move(pushed));
 
     // Layout of a converted record: the projection in order, then fields only the residual
     // filter needs (dropped again once it has matched).
