@@ -15,11 +15,6 @@
 // FACHADAPTER_TEST_PG_DSN name a server (scripts/test-servers.sh); else those skip.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
-#include <malloc.h>
-#if defined(__SANITIZE_ADDRESS__)
-// From the sanitizer runtime (its header, sanitizer/allocator_interface.h, is not installed).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
-#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -31,6 +26,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #include <vector>
 
 #include "odbc_connector.h"
+#include "heap_usage.h"
 #include "plugin_client.h"
 #include "raw_odbc.h"
 #include "test_util.h"
@@ -73,17 +69,6 @@ std::vector<std::string> Schema() {
   }
   s.push_back(insert);
   return s;
-}
-
-// Heap memory in use by this process in KiB (live allocations, as the conformance suite's
-// LargeResultStreamsInConstantMemory measures it).
-int64_t HeapInUseKiB() {
-#if defined(__SANITIZE_ADDRESS__)
-  return static_cast<int64_t>(__sanitizer_get_current_allocated_bytes() / 1024);
-#else
-  struct mallinfo2 mi = mallinfo2();
-  return static_cast<int64_t>((mi.uordblks + mi.hblkhd) / 1024);
-#endif
 }
 
 cv1::SortKey Key(const std::string& field, bool descending = false) {

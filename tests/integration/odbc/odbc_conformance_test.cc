@@ -10,12 +10,7 @@
 #include <gtest/gtest.h>
 #include <sql.h>
 #include <sqlext.h>
-#include <malloc.h>
 #include <unistd.h>
-#if defined(__SANITIZE_ADDRESS__)
-// From the sanitizer runtime (its header, sanitizer/allocator_interface.h, is not installed).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
-#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -32,6 +27,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #include "fachadapter/connector/abi.h"
 #include "fachadapter/filter_evaluator.h"
 #include "fachadapter/values.h"
+#include "heap_usage.h"
 #include "plugin_client.h"
 #include "raw_odbc.h"
 #include "test_util.h"
@@ -541,17 +537,6 @@ TEST_P(ConformanceTest, FetchAheadKeepsEveryBlockIntact) {
   OpenWith(R"({"fetch_ahead": false})");
   expect_rows(inst_->Scan(scan(7)), 2500, "blocks of 7 without fetching ahead");
   EXPECT_EQ(inst_->counter(kAhead), 0);
-}
-
-// Heap memory in use by this process in KiB: live allocations, not what the allocator keeps
-// resident after frees (so earlier tests in the same process do not hide growth).
-int64_t HeapInUseKiB() {
-#if defined(__SANITIZE_ADDRESS__)
-  return static_cast<int64_t>(__sanitizer_get_current_allocated_bytes() / 1024);
-#else
-  struct mallinfo2 mi = mallinfo2();
-  return static_cast<int64_t>((mi.uordblks + mi.hblkhd) / 1024);
-#endif
 }
 
 // A result far larger than the bound: a driver that reads the whole result into memory
