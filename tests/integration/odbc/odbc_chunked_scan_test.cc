@@ -29,12 +29,11 @@
 #include "heap_usage.h"
 #include "plugin_client.h"
 #include "raw_odbc.h"
+#include "test_database.h"
 #include "test_util.h"
 
 namespace fachadapter::testing {
 namespace {
-
-enum class Backend { kSqlite, kPostgres, kMariaDb };
 
 constexpr int kPersons = 50;
 constexpr const char* kChunks = "odbc_scan_chunks";
@@ -108,20 +107,9 @@ class ChunkedScanTest : public ::testing::TestWithParam<Backend> {
   }
 
   void SetUp() override {
-    db_name_ = UniqueName("fa_c");
-    if (GetParam() == Backend::kSqlite) {
-      if (SqliteDriverMissing()) GTEST_SKIP() << "the SQLite3 ODBC driver is not registered in /etc/odbcinst.ini";
-      connection_string_ = "Driver=SQLite3;StepAPI=1;Database=" + (dir_ / "t.db").string() + ";";
-    } else {
-      const char* var = GetParam() == Backend::kPostgres ? "FACHADAPTER_TEST_PG_DSN" : "FACHADAPTER_TEST_MARIADB_DSN";
-      const char* base = std::getenv(var);
-      if (!base || !*base) {
-        GTEST_SKIP() << var << " is not set: no server to test against (scripts/test-servers.sh starts one)";
-      }
-      server_ = std::make_unique<RawConnection>(base);
-      server_->Exec("CREATE DATABASE " + db_name_);
-      connection_string_ = WithKey(base, "Database", db_name_);
-    }
+    db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path(), "fa_c");
+    if (!db_->unavailable().empty()) GTEST_SKIP() << db_->unavailable();
+    connection_string_ = db_->connection_string();
     raw_ = std::make_unique<RawConnection>(connection_string_);
     for (const std::string& sql : Schema()) raw_->Exec(sql);
     plain_ = OpenOrFail(R"({"scan_chunk_rows": 0})");
@@ -132,13 +120,7 @@ class ChunkedScanTest : public ::testing::TestWithParam<Backend> {
     plain_.reset();
     chunked_.reset();
     raw_.reset();
-    if (server_) {
-      try {
-        server_->Exec("DROP DATABASE " + db_name_ + (GetParam() == Backend::kPostgres ? " WITH (FORCE)" : ""));
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
-      }
-    }
+    db_.reset();
   }
 
   // Opens an instance with the settings of `json` (batch_size 5 unless given), a named query
@@ -210,9 +192,8 @@ class ChunkedScanTest : public ::testing::TestWithParam<Backend> {
 
   static Plugin* plugin_;
   TempDir dir_;
-  std::string db_name_;
+  std::unique_ptr<TestDatabase> db_;
   std::string connection_string_;
-  std::unique_ptr<RawConnection> server_;
   std::unique_ptr<RawConnection> raw_;
   std::unique_ptr<Instance> plain_;    // scan_chunk_rows: 0
   std::unique_ptr<Instance> chunked_;  // scan_chunk_rows: 7, pool_size: 1
@@ -601,13 +582,7 @@ TEST_P(ChunkedScanTest, NextAndNextEncodedGiveTheSameBytes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ChunkedScanTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kMariaDb),
-                         [](const ::testing::TestParamInfo<Backend>& i) {
-                           return std::string(i.param == Backend::kSqlite     ? "SQLite"
-                                              : i.param == Backend::kPostgres ? "PostgreSQL"
-                                                                              : "MariaDB");
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, ChunkedScanTest, AllBackends(), BackendParamName);
 
 // The setting is checked at Open: anything but an integer from 0 to 100000000 is
 // INVALID_ARGUMENT naming it.

@@ -30,6 +30,7 @@
 #include "heap_usage.h"
 #include "plugin_client.h"
 #include "raw_odbc.h"
+#include "test_database.h"
 #include "test_util.h"
 
 namespace fachadapter::testing {
@@ -38,18 +39,7 @@ namespace {
 // ---- Values and filters: test_values.h ----------------------------------------------------
 
 
-// ---- Back ends -------------------------------------------------------------------------------
-
-enum class Backend { kSqlite, kPostgres, kMariaDb };
-
-std::string BackendName(Backend b) {
-  switch (b) {
-    case Backend::kSqlite: return "SQLite";
-    case Backend::kPostgres: return "PostgreSQL";
-    case Backend::kMariaDb: return "MariaDB";
-  }
-  return "?";
-}
+// ---- Back ends (test_database.h) -------------------------------------------------------------
 
 // The same logical schema in each back end's types. SQLite keeps only 15 significant digits
 // in a column of NUMERIC affinity; a SQLite store that keeps exact amounts declares them with
@@ -139,28 +129,9 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
   }
 
   void SetUp() override {
-    db_name_ = UniqueName("fa_t");
-    switch (GetParam()) {
-      case Backend::kSqlite:
-        if (ReadFile("/etc/odbcinst.ini").find("[SQLite3]") == std::string::npos) {
-          GTEST_SKIP() << "the SQLite3 ODBC driver is not registered in /etc/odbcinst.ini";
-        }
-        connection_string_ = "Driver=SQLite3;StepAPI=1;Database=" + (dir_ / "t.db").string() + ";";
-        break;
-      case Backend::kPostgres:
-      case Backend::kMariaDb: {
-        const char* var = GetParam() == Backend::kPostgres ? "FACHADAPTER_TEST_PG_DSN" : "FACHADAPTER_TEST_MARIADB_DSN";
-        const char* base = std::getenv(var);
-        if (!base || !*base) {
-          GTEST_SKIP() << var << " is not set: no " << BackendName(GetParam())
-                       << " server to test against (scripts/test-servers.sh starts one)";
-        }
-        server_ = std::make_unique<RawConnection>(base);
-        server_->Exec("CREATE DATABASE " + db_name_);
-        connection_string_ = WithKey(base, "Database", db_name_);
-        break;
-      }
-    }
+    db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path(), "fa_t");
+    if (!db_->unavailable().empty()) GTEST_SKIP() << db_->unavailable();
+    connection_string_ = db_->connection_string();
     raw_ = std::make_unique<RawConnection>(connection_string_);
     for (const auto& sql : Schema(GetParam())) raw_->Exec(sql);
     Open();
@@ -169,13 +140,7 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
   void TearDown() override {
     inst_.reset();
     raw_.reset();
-    if (server_) {
-      try {
-        server_->Exec("DROP DATABASE " + db_name_ + (GetParam() == Backend::kPostgres ? " WITH (FORCE)" : ""));
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
-      }
-    }
+    db_.reset();
   }
 
   void Open(int batch_size = 1000) {
@@ -240,9 +205,8 @@ class ConformanceTest : public ::testing::TestWithParam<Backend> {
 
   static Plugin* plugin_;
   TempDir dir_;
-  std::string db_name_;
+  std::unique_ptr<TestDatabase> db_;
   std::string connection_string_;
-  std::unique_ptr<RawConnection> server_;  // to the server's base database (not SQLite)
   std::unique_ptr<RawConnection> raw_;     // to the test's database
   std::unique_ptr<Instance> inst_;
 };
@@ -1086,10 +1050,8 @@ TEST_P(ConformanceTest, ErrorsHaveTheRightCodeAndChangeNothing) {
   EXPECT_EQ(raw_->Count("SELECT count(*) FROM kennzahl"), 3);
 }
 
-std::string ParamName(const ::testing::TestParamInfo<Backend>& info) { return BackendName(info.param); }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kMariaDb), ParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest, AllBackends(), BackendParamName);
 
 }  // namespace
 }  // namespace fachadapter::testing

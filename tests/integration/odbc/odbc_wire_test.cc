@@ -21,6 +21,7 @@
 
 #include "odbc_connector.h"
 #include "raw_odbc.h"
+#include "test_database.h"
 #include "test_util.h"
 
 namespace fachadapter::odbc {
@@ -34,7 +35,8 @@ using fachadapter::testing::WithKey;
 
 constexpr int kRows = 1200;
 
-enum class Backend { kSqlite, kPostgres, kMariaDb };
+using fachadapter::testing::Backend;
+using fachadapter::testing::TestDatabase;
 
 // Text of row i's value for each column, as SQL literals in the back end's syntax; every
 // seventh row is NULL wherever a column may be.
@@ -107,20 +109,9 @@ std::vector<std::string> Schema(Backend b) {
 class WireTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    db_name_ = testing::UniqueName("fa_w");
-    if (GetParam() == Backend::kSqlite) {
-      if (ReadFile("/etc/odbcinst.ini").find("[SQLite3]") == std::string::npos) {
-        GTEST_SKIP() << "the SQLite3 ODBC driver is not registered in /etc/odbcinst.ini";
-      }
-      connection_string_ = "Driver=SQLite3;StepAPI=1;Database=" + (dir_ / "t.db").string() + ";";
-    } else {
-      const char* var = GetParam() == Backend::kPostgres ? "FACHADAPTER_TEST_PG_DSN" : "FACHADAPTER_TEST_MARIADB_DSN";
-      const char* base = std::getenv(var);
-      if (!base || !*base) GTEST_SKIP() << var << " is not set: no server to test against (scripts/test-servers.sh)";
-      server_ = std::make_unique<RawConnection>(base);
-      server_->Exec("CREATE DATABASE " + db_name_);
-      connection_string_ = WithKey(base, "Database", db_name_);
-    }
+    db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path(), "fa_w");
+    if (!db_->unavailable().empty()) GTEST_SKIP() << db_->unavailable();
+    connection_string_ = db_->connection_string();
     {
       RawConnection raw(connection_string_);
       for (const std::string& sql : Schema(GetParam())) raw.Exec(sql);
@@ -135,12 +126,6 @@ class WireTest : public ::testing::TestWithParam<Backend> {
     open.set_source_name("wire");
     Status s = connector_.Open(open);
     ASSERT_TRUE(s.ok()) << s.message();
-  }
-
-  void TearDown() override {
-    if (server_) {
-      server_->Exec("DROP DATABASE " + db_name_ + (GetParam() == Backend::kPostgres ? " WITH (FORCE)" : ""));
-    }
   }
 
   // Runs `req` through Next and through NextEncoded and expects the same bytes per batch and
@@ -204,9 +189,8 @@ class WireTest : public ::testing::TestWithParam<Backend> {
   }
 
   TempDir dir_;
-  std::string db_name_;
+  std::unique_ptr<TestDatabase> db_;  // dropped after connector_ closed its connections
   std::string connection_string_;
-  std::unique_ptr<RawConnection> server_;
   OdbcConnector connector_;
 };
 
@@ -323,17 +307,7 @@ TEST_P(WireTest, NamedQueryWithParameterFields) {
   }
 }
 
-std::string Name(const ::testing::TestParamInfo<Backend>& info) {
-  switch (info.param) {
-    case Backend::kSqlite: return "SQLite";
-    case Backend::kPostgres: return "PostgreSQL";
-    case Backend::kMariaDb: return "MariaDB";
-  }
-  return "unknown";
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, WireTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kMariaDb), Name);
+INSTANTIATE_TEST_SUITE_P(Backends, WireTest, testing::AllBackends(), testing::BackendParamName);
 
 }  // namespace
 }  // namespace fachadapter::odbc
