@@ -60,11 +60,7 @@ RowReader::RowReader(const Table& table, std::vector<int> select, size_t rows)
     rows_ = std::max<size_t>(1, kMaxBlockBytes / row_bytes);
   }
   double_bufferable_ = !any_long && rows_ > 1 && 2 * rows_ * row_bytes <= kMaxBlockBytes;
-  for (Buffer& b : buffers_) {
-    if (!b.bound) continue;
-    b.data[0].resize(static_cast<size_t>(b.width) * rows_);
-    b.ind[0].resize(rows_);
-  }
+  // The buffers are allocated by BindSet, for the rows the driver takes.
 }
 
 Status RowReader::Bind(SQLHSTMT stmt) {
@@ -96,7 +92,7 @@ Status RowReader::BindSet(SQLHSTMT stmt, int set) {
   for (size_t i = 0; i < buffers_.size(); ++i) {
     Buffer& b = buffers_[i];
     if (!b.bound) continue;
-    // Sized for the rows the first Bind settled on (a driver may have taken fewer).
+    // Allocated on first binding, for the rows Bind settled on (a driver may take fewer).
     if (b.data[set].size() < static_cast<size_t>(b.width) * rows_) {
       b.data[set].resize(static_cast<size_t>(b.width) * rows_);
       b.ind[set].resize(rows_);

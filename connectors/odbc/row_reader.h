@@ -39,7 +39,7 @@ class RowReader {
   /// Sets the row array size and binds the buffers (set 0) to an executed or prepared
   /// statement; Decode and Encode then read set 0.
   Status Bind(SQLHSTMT stmt);
-  /// Binds buffer set `set` (0 or 1; set 1 is allocated on first use) to the statement, so
+  /// Binds buffer set `set` (0 or 1; each allocated when first bound) to the statement, so
   /// that the next Fetch fills it while Decode and Encode still read the other one. Only
   /// when every column is bound (all_bound()).
   Status BindSet(SQLHSTMT stmt, int set);
